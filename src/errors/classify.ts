@@ -1,5 +1,6 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import { BridgeError, ErrorCode } from "./bridge-error.js";
+import { BridgeError } from "./bridge-error.js";
+import { ErrorCode } from "./error-code.js";
 
 /** What {@link classifyError} decides about a thrown value. */
 export interface Classification {

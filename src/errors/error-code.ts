@@ -1,0 +1,30 @@
+/**
+ * The closed set of error codes of the bridge. Each names a class of failure that
+ * callers act on; the human detail lives in the message and the `cause`.
+ */
+export const ErrorCode = {
+  /** A configuration value or command-line flag is wrong. */
+  InvalidConfig: "invalid_config",
+  /** Bytes from a peer could not be decoded as the expected message. */
+  Undecodable: "undecodable",
+  /** The peer (the Dapr sidecar, a pubsub) cannot be reached now; worth retrying. */
+  Unavailable: "unavailable",
+  /** A call ran past its deadline; worth retrying. */
+  DeadlineExceeded: "deadline_exceeded",
+  /** The peer is out of a resource (quota, queue); worth retrying. */
+  ResourceExhausted: "resource_exhausted",
+  /** The peer refused the request as invalid; retrying the same request will fail again. */
+  Rejected: "rejected",
+  /** The caller is not allowed (authentication, authorization). */
+  PermissionDenied: "permission_denied",
+  /** The peer does not implement the method. */
+  Unimplemented: "unimplemented",
+  /** The operation was cancelled by its signal (shutdown, deadline of the caller). */
+  Aborted: "aborted",
+  /** The spool cannot be opened or written. */
+  Spool: "spool",
+  /** Anything else: a bug or an unexpected condition. */
+  Internal: "internal",
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
