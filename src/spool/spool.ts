@@ -72,8 +72,15 @@ export interface Spool {
   recordAttempts(updates: ReadonlyArray<{ readonly seq: number; readonly attempts: number }>): void;
   /** Parks events as dead letters (listed and replayable by the CLI). */
   markDead(updates: readonly DeadLetterUpdate[]): void;
-  /** Current counts. */
+  /** Current counts. O(1): kept as running counts, not counted in the store. */
   stats(): SpoolStats;
+  /**
+   * Whether the spool is under its bounds: pending events below `maxEvents` and bytes held
+   * (pending and dead) below `maxBytes`. O(1). The sink stops reading its streams while this
+   * is false (DESIGN.md §5, bounded memory); a batch already read is still appended, so a
+   * bound can be passed by at most one batch.
+   */
+  hasRoom(): boolean;
   /** Closes the spool; later calls throw. */
   close(): void;
 }

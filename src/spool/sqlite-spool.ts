@@ -1,0 +1,271 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import type { EventFormat } from "../cloudevents/record.js";
+import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { openSpoolDatabase } from "./schema.js";
+import { SpoolCounts, validateSpoolBounds } from "./spool-bounds.js";
+import { guarded, spoolFailure } from "./spool-failure.js";
+import { acquireSpoolLock, type SpoolLock } from "./spool-lock.js";
+import type { DeadLetterUpdate, OutboundEvent, Spool, SpooledEvent, SpoolStats } from "./spool.js";
+
+/** Name of the database file in the spool directory. */
+export const SPOOL_FILE_NAME = "spool.db";
+
+/** The database file of the spool in `dir`. */
+export function spoolFilePath(dir: string): string {
+  return join(dir, SPOOL_FILE_NAME);
+}
+
+/** Options of a {@link SqliteSpool}. */
+export interface SqliteSpoolOptions {
+  /** The spool directory; created when missing. The database is `<dir>/spool.db`. */
+  readonly dir: string;
+  /** Pending events at which `hasRoom()` turns false. */
+  readonly maxEvents: number;
+  /** Payload bytes held (pending and dead) at which `hasRoom()` turns false. */
+  readonly maxBytes: number;
+  /**
+   * `synchronous=FULL`: every commit is fsynced, so a power loss loses nothing committed. With
+   * the default (`NORMAL` in WAL mode) a process crash or SIGKILL loses nothing committed, but a
+   * power loss or kernel crash can lose the last commits before the next WAL checkpoint.
+   * @default false
+   */
+  readonly fsync?: boolean;
+  /** Clock for `dead_at`, ms since the epoch. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A row of the events table as better-sqlite3 returns it. */
+interface EventRow {
+  seq: number;
+  id: string;
+  key: string;
+  type: string;
+  pubsub: string;
+  topic: string;
+  format: string;
+  payload: Buffer;
+  accepted_at: number;
+  attempts: number;
+  dead_letter: number;
+}
+
+/** The columns that make an {@link EventRow}. */
+const EVENT_COLUMNS = "seq, id, key, type, pubsub, topic, format, payload, accepted_at, attempts, dead_letter";
+
+/** Turns a row into a SpooledEvent; throws on a row no bridge could have written. */
+function toSpooledEvent(row: EventRow, file: string): SpooledEvent {
+  const format = row.format;
+  if (format !== "protobuf" && format !== "json") {
+    throw new BridgeError(ErrorCode.Spool, `Row ${row.seq} in ${file} has format "${format}". The file is damaged.`);
+  }
+  const event: SpooledEvent = {
+    seq: row.seq,
+    id: row.id,
+    key: row.key,
+    type: row.type,
+    pubsub: row.pubsub,
+    topic: row.topic,
+    format: format satisfies EventFormat,
+    payload: row.payload,
+    acceptedAt: row.accepted_at,
+    attempts: row.attempts,
+  };
+  return row.dead_letter === 0 ? event : { ...event, deadLetter: true };
+}
+
+interface Statements {
+  insert: Database.Statement<[string, string, string, string, string, string, Uint8Array, number, number]>;
+  readPending: Database.Statement<[number, number], EventRow>;
+  remove: Database.Statement<[number], { state: string; bytes: number }>;
+  setAttempts: Database.Statement<[number, number]>;
+  current: Database.Statement<[number], { state: string; bytes: number }>;
+  markDead: Database.Statement<[Uint8Array, string, string, string, string, number, number, number]>;
+  counts: Database.Statement<[], { state: string; n: number; bytes: number }>;
+}
+
+/**
+ * The durable spool: an SQLite database in WAL mode at `<dir>/spool.db`, used by one bridge
+ * at a time (a lock file guards the directory). Every write method commits its whole batch in
+ * one transaction (group commit). Counts are kept in memory, initialised from the file at open.
+ * Methods are synchronous; a failure throws `BridgeError` (code `spool`) naming the file.
+ */
+export class SqliteSpool implements Spool {
+  /** The database file. */
+  readonly file: string;
+  readonly #db: Database.Database;
+  readonly #lock: SpoolLock;
+  readonly #statements: Statements;
+  readonly #counts: SpoolCounts;
+  readonly #now: () => number;
+  #closed = false;
+
+  constructor(options: SqliteSpoolOptions) {
+    const bounds = validateSpoolBounds(options);
+    this.file = spoolFilePath(options.dir);
+    this.#now = options.now ?? Date.now;
+    guarded("Creating the spool directory failed", options.dir, () => mkdirSync(options.dir, { recursive: true }));
+    this.#lock = acquireSpoolLock(options.dir);
+    let db: Database.Database | undefined;
+    try {
+      db = openSpoolDatabase({ file: this.file, fsync: options.fsync ?? false });
+      const opened = db;
+      this.#db = opened;
+      this.#statements = guarded("Preparing the spool's statements failed", this.file, () => prepare(opened));
+      this.#counts = new SpoolCounts(bounds);
+      for (const row of this.#statements.counts.all()) {
+        if (row.state === "dead") this.#counts.dead = row.n;
+        else this.#counts.pending = row.n;
+        this.#counts.bytes += row.bytes;
+      }
+    } catch (reason) {
+      db?.close();
+      this.#lock.release();
+      throw spoolFailure("Opening the spool failed", this.file, reason);
+    }
+  }
+
+  append(events: readonly OutboundEvent[]): SpooledEvent[] {
+    const statements = this.#open();
+    if (events.length === 0) return [];
+    const spooled = guarded(`Writing ${events.length} events failed`, this.file, () =>
+      this.#db.transaction(() =>
+        events.map((event): SpooledEvent => {
+          const { lastInsertRowid } = statements.insert.run(
+            event.id,
+            event.key,
+            event.type,
+            event.pubsub,
+            event.topic,
+            event.format,
+            event.payload,
+            event.acceptedAt,
+            event.deadLetter === true ? 1 : 0,
+          );
+          return { ...event, seq: Number(lastInsertRowid), attempts: 0 };
+        }),
+      )(),
+    );
+    this.#counts.pending += spooled.length;
+    for (const event of events) this.#counts.bytes += event.payload.byteLength;
+    return spooled;
+  }
+
+  readPending(afterSeq: number, limit: number): SpooledEvent[] {
+    const statements = this.#open();
+    // SQLite reads a negative LIMIT as "no limit"; the contract says at most `limit`.
+    if (limit <= 0) return [];
+    const rows = guarded("Reading pending events failed", this.file, () =>
+      statements.readPending.all(afterSeq, limit),
+    );
+    return rows.map((row) => toSpooledEvent(row, this.file));
+  }
+
+  remove(seqs: readonly number[]): void {
+    const statements = this.#open();
+    if (seqs.length === 0) return;
+    const removed = guarded(`Removing ${seqs.length} published events failed`, this.file, () =>
+      this.#db.transaction(() => seqs.map((seq) => statements.remove.get(seq)))(),
+    );
+    for (const row of removed) {
+      if (row === undefined) continue;
+      if (row.state === "dead") this.#counts.dead--;
+      else this.#counts.pending--;
+      this.#counts.bytes -= row.bytes;
+    }
+  }
+
+  recordAttempts(updates: ReadonlyArray<{ readonly seq: number; readonly attempts: number }>): void {
+    const statements = this.#open();
+    if (updates.length === 0) return;
+    guarded(`Recording attempts of ${updates.length} events failed`, this.file, () =>
+      this.#db.transaction(() => {
+        for (const { seq, attempts } of updates) statements.setAttempts.run(attempts, seq);
+      })(),
+    );
+  }
+
+  markDead(updates: readonly DeadLetterUpdate[]): void {
+    const statements = this.#open();
+    if (updates.length === 0) return;
+    const deadAt = this.#now();
+    const changes = guarded(`Parking ${updates.length} dead letters failed`, this.file, () =>
+      this.#db.transaction(() =>
+        updates.map((update) => {
+          const before = statements.current.get(update.seq);
+          if (before === undefined) return undefined;
+          statements.markDead.run(
+            update.payload,
+            update.pubsub,
+            update.topic,
+            update.reason,
+            update.error,
+            update.attempts,
+            deadAt,
+            update.seq,
+          );
+          return { before, bytes: update.payload.byteLength };
+        }),
+      )(),
+    );
+    for (const change of changes) {
+      if (change === undefined) continue;
+      if (change.before.state !== "dead") {
+        this.#counts.pending--;
+        this.#counts.dead++;
+      }
+      this.#counts.bytes += change.bytes - change.before.bytes;
+    }
+  }
+
+  stats(): SpoolStats {
+    this.#open();
+    return this.#counts.snapshot();
+  }
+
+  hasRoom(): boolean {
+    this.#open();
+    return this.#counts.hasRoom();
+  }
+
+  /** Closes the database and releases the directory's lock. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#db.close();
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  #open(): Statements {
+    if (this.#closed) {
+      throw new BridgeError(ErrorCode.Spool, `The spool ${this.file} is closed. Open a new SqliteSpool to use it.`);
+    }
+    return this.#statements;
+  }
+}
+
+function prepare(db: Database.Database): Statements {
+  return {
+    insert: db.prepare(
+      `INSERT INTO events (id, key, type, pubsub, topic, format, payload, accepted_at, dead_letter)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    readPending: db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    remove: db.prepare("DELETE FROM events WHERE seq = ? RETURNING state, length(payload) AS bytes"),
+    setAttempts: db.prepare("UPDATE events SET attempts = ? WHERE seq = ?"),
+    current: db.prepare("SELECT state, length(payload) AS bytes FROM events WHERE seq = ?"),
+    markDead: db.prepare(
+      `UPDATE events SET state = 'dead', dead_letter = 1, payload = ?, pubsub = ?, topic = ?,
+         dead_reason = ?, dead_error = ?, attempts = ?, dead_at = ? WHERE seq = ?`,
+    ),
+    counts: db.prepare(
+      "SELECT state, count(*) AS n, coalesce(sum(length(payload)), 0) AS bytes FROM events GROUP BY state",
+    ),
+  };
+}
