@@ -22,6 +22,14 @@ export default tseslint.config(
     },
   },
   {
+    files: ["examples/**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: "module",
+      globals: { process: "readonly", console: "readonly", Buffer: "readonly" },
+    },
+  },
+  {
     files: ["eslint.config.js", "vitest.config.ts"],
     ...tseslint.configs.disableTypeChecked,
     rules: { "no-restricted-syntax": "off" },

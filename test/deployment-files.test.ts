@@ -1,0 +1,342 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+
+/*
+ * Consistency of the deployment files (docker-compose.yml, Dockerfile, components/, docs/deploy/)
+ * with each other and with the bridge's flags. No Docker or cluster here: the files are parsed and
+ * cross-checked. Each check returns the problems it found, so the tests below can show that a
+ * broken copy (a port changed, a path missing) is caught, not only that the real files pass.
+ */
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const COMPONENTS = path.join(ROOT, "components");
+
+type Doc = Readonly<Record<string, unknown>>;
+
+function isRecord(value: unknown): value is Doc {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+const rec = (value: unknown): Doc => (isRecord(value) ? value : {});
+const list = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+const str = (value: unknown): string | undefined => (typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined);
+const strings = (value: unknown): string[] => list(value).flatMap((v) => str(v) ?? []);
+
+/** Compose's `${VAR:-default}` / `${VAR}` interpolation, over a parsed document. */
+function interpolate(value: unknown, env: Readonly<Record<string, string>>): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => env[name] ?? fallback ?? "");
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, env));
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
+  return value;
+}
+
+/** Every value of a flag (`--f v`, `--f=v`, and daprd's single-dash `-f v`). */
+function flagValues(args: readonly string[], flag: string): string[] {
+  const out: string[] = [];
+  args.forEach((arg, i) => {
+    if (arg === flag && i + 1 < args.length) out.push(args[i + 1] ?? "");
+    else if (arg.startsWith(`${flag}=`)) out.push(arg.slice(flag.length + 1));
+  });
+  return out;
+}
+const flag = (args: readonly string[], name: string): string | undefined => flagValues(args, name)[0];
+const portOf = (hostPort: string | undefined): number | undefined => {
+  const port = hostPort === undefined ? undefined : /:(\d+)$/.exec(hostPort)?.[1];
+  return port === undefined ? undefined : Number(port);
+};
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    if (statSync(file).isDirectory()) return yamlFiles(file);
+    return /\.ya?ml$/.test(name) ? [file] : [];
+  });
+}
+function docsOf(file: string): Doc[] {
+  return parseAllDocuments(readFileSync(file, "utf8")).flatMap((d) => {
+    if (d.errors.length > 0) throw new Error(`${path.relative(ROOT, file)}: ${d.errors.map((e) => e.message).join("; ")}`);
+    const js: unknown = d.toJS();
+    return isRecord(js) ? [js] : [];
+  });
+}
+/** The Dapr resources daprd loads from these folders: their files, not their sub-folders. */
+function resourcesIn(dirs: readonly string[]): Doc[] {
+  return dirs.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((n) => /\.ya?ml$/.test(n) && statSync(path.join(dir, n)).isFile())
+      .flatMap((n) => docsOf(path.join(dir, n))),
+  );
+}
+const named = (docs: readonly Doc[], kind: string): Doc[] => docs.filter((d) => d["kind"] === kind);
+const nameOf = (doc: Doc): string | undefined => str(rec(doc["metadata"])["name"]);
+const inScope = (doc: Doc, appId: string): boolean => {
+  const scopes = strings(doc["scopes"]);
+  return scopes.length === 0 || scopes.includes(appId);
+};
+
+type Compose = Doc;
+const service = (compose: Compose, name: string): Doc => rec(rec(compose["services"])[name]);
+const command = (svc: Doc): string[] => strings(svc["command"]);
+
+function loadCompose(env: Readonly<Record<string, string>> = {}): Compose {
+  return rec(interpolate(parse(readFileSync(path.join(ROOT, "docker-compose.yml"), "utf8"), { merge: true }), env));
+}
+
+/** Host paths of bind mounts and build contexts exist; named volumes are declared. */
+function composePathProblems(compose: Compose): string[] {
+  const problems: string[] = [];
+  const declared = Object.keys(rec(compose["volumes"]));
+  for (const [name, raw] of Object.entries(rec(compose["services"]))) {
+    const svc = rec(raw);
+    const build = svc["build"];
+    if (build !== undefined) {
+      const context = path.resolve(ROOT, str(isRecord(build) ? build["context"] : build) ?? ".");
+      const dockerfile = path.resolve(context, str(rec(build)["dockerfile"]) ?? "Dockerfile");
+      if (!existsSync(context)) problems.push(`${name}: build context ${context} missing`);
+      if (!existsSync(dockerfile)) problems.push(`${name}: Dockerfile ${dockerfile} missing`);
+    }
+    for (const volume of strings(svc["volumes"])) {
+      const source = volume.split(":")[0] ?? "";
+      if (/^[./~]/.test(source)) {
+        if (!existsSync(path.resolve(ROOT, source))) problems.push(`${name}: volume source ${source} missing`);
+      } else if (!declared.includes(source)) {
+        problems.push(`${name}: named volume ${source} not declared under volumes:`);
+      }
+    }
+    const mode = str(svc["network_mode"]);
+    if (mode?.startsWith("service:") === true && rec(compose["services"])[mode.slice(8)] === undefined) {
+      problems.push(`${name}: network_mode ${mode} names no service`);
+    }
+  }
+  return problems;
+}
+
+/** The repository folders a daprd service loads (`-resources-path` through its mounts). */
+function resourceDirs(svc: Doc): { dirs: string[]; problems: string[] } {
+  const mounts = strings(svc["volumes"]).map((v) => v.split(":"));
+  const dirs: string[] = [];
+  const problems: string[] = [];
+  for (const target of flagValues(command(svc), "-resources-path")) {
+    const mount = mounts.find(([, inside]) => inside !== undefined && (target === inside || target.startsWith(`${inside}/`)));
+    if (mount === undefined) {
+      problems.push(`-resources-path ${target} is not under a mounted folder`);
+      continue;
+    }
+    const host = path.resolve(ROOT, mount[0] ?? "", path.relative(mount[1] ?? "", target));
+    if (host !== COMPONENTS && !host.startsWith(COMPONENTS + path.sep)) problems.push(`-resources-path ${target} is ${host}, not under components/`);
+    else if (!existsSync(host) || !statSync(host).isDirectory()) problems.push(`-resources-path ${target}: ${host} missing`);
+    else dirs.push(host);
+  }
+  if (dirs.length === 0 && problems.length === 0) problems.push("no -resources-path");
+  return { dirs, problems };
+}
+
+/** The bridge, its sidecar, the emitter and the subscriber agree on ports, names and topics. */
+function composeWiringProblems(compose: Compose): string[] {
+  const problems: string[] = [];
+  const bridge = command(service(compose, "bridge"));
+  const listen = portOf(flag(bridge, "--listen"));
+  const metrics = portOf(flag(bridge, "--metrics-listen"));
+  const published = strings(service(compose, "bridge")["ports"]).map((p) => Number(p.split(":").at(-1)));
+  for (const [what, port] of [["--listen", listen], ["--metrics-listen", metrics]] as const) {
+    if (port === undefined) problems.push(`bridge: no ${what} HOST:PORT`);
+    else if (!published.includes(port)) problems.push(`bridge: ${what} port ${port} not in ports ${published.join(", ")}`);
+  }
+  const health = JSON.stringify(service(compose, "bridge")["healthcheck"] ?? "");
+  if (!health.includes(`:${metrics}/readyz`)) problems.push(`bridge: healthcheck does not probe :${metrics}/readyz`);
+  const target = flag(command(service(compose, "emitter")), "--target");
+  if (target !== `bridge:${listen}`) problems.push(`emitter: --target ${target} is not bridge:${listen}`);
+
+  const sidecar = service(compose, "bridge-dapr");
+  if (str(sidecar["network_mode"]) !== "service:bridge") problems.push("bridge-dapr: not network_mode service:bridge");
+  const daprPort = Number(flag(command(sidecar), "-dapr-grpc-port") ?? "50001");
+  if (portOf(flag(bridge, "--dapr-grpc-endpoint")) !== daprPort) problems.push(`bridge: --dapr-grpc-endpoint does not reach daprd's port ${daprPort}`);
+  const bridgeId = flag(command(sidecar), "-app-id") ?? "";
+  const loaded = resourceDirs(sidecar);
+  problems.push(...loaded.problems.map((p) => `bridge-dapr: ${p}`));
+  const resources = resourcesIn(loaded.dirs).filter((d) => inScope(d, bridgeId));
+  const pubsub = flag(bridge, "--pubsub") ?? "pubsub";
+  const components = named(resources, "Component").filter((c) => nameOf(c) === pubsub);
+  if (components.length !== 1) problems.push(`bridge-dapr: ${components.length} Components named ${pubsub} (want exactly 1)`);
+  for (const r of named(resources, "Resiliency")) {
+    for (const target of Object.keys(rec(rec(rec(r["spec"])["targets"])["components"]))) {
+      if (!named(resources, "Component").some((c) => nameOf(c) === target)) problems.push(`Resiliency ${nameOf(r)}: no Component ${target}`);
+    }
+  }
+
+  const topics = [flag(bridge, "--topic") ?? "dapr-events", flag(bridge, "--dead-letter-topic") ?? "dapr-events-deadletter"];
+  const subscriber = service(compose, "subscriber-dapr");
+  const subscriberId = flag(command(subscriber), "-app-id") ?? "";
+  const appPort = str(rec(service(compose, "subscriber")["environment"])["APP_PORT"]);
+  if (flag(command(subscriber), "-app-port") !== appPort) problems.push(`subscriber-dapr: -app-port is not the app's APP_PORT ${appPort}`);
+  const subLoaded = resourceDirs(subscriber);
+  problems.push(...subLoaded.problems.map((p) => `subscriber-dapr: ${p}`));
+  const subResources = resourcesIn(subLoaded.dirs).filter((d) => inScope(d, subscriberId));
+  const subscriptions = named(subResources, "Subscription");
+  const server = readFileSync(path.join(ROOT, "examples/subscriber/server.mjs"), "utf8");
+  const format = str(rec(service(compose, "bridge")["environment"])["BRIDGE_FORMAT"]) ?? "protobuf";
+  for (const topic of topics) {
+    const subs = subscriptions.filter((s) => rec(s["spec"])["topic"] === topic);
+    if (subs.length !== 1) problems.push(`${subscriberId}: ${subs.length} Subscriptions to ${topic} (want exactly 1)`);
+  }
+  for (const s of subscriptions) {
+    const spec = rec(s["spec"]);
+    const where = `Subscription ${nameOf(s)}`;
+    if (!topics.includes(str(spec["topic"]) ?? "")) problems.push(`${where}: topic ${str(spec["topic"])} is not a bridge topic (${topics.join(", ")})`);
+    const dlq = str(spec["deadLetterTopic"]);
+    if (dlq !== undefined && !topics.includes(dlq)) problems.push(`${where}: deadLetterTopic ${dlq} is not a bridge topic`);
+    if (!named(subResources, "Component").some((c) => nameOf(c) === spec["pubsubname"])) problems.push(`${where}: no Component ${str(spec["pubsubname"])}`);
+    if ((rec(spec["metadata"])["rawPayload"] === "true") !== (format === "protobuf")) problems.push(`${where}: rawPayload does not fit format ${format}`);
+    const routes = rec(spec["routes"]);
+    for (const route of [str(routes["default"]), ...list(routes["rules"]).map((r) => str(rec(r)["path"]))]) {
+      if (route === undefined || !server.includes(`"${route}"`)) problems.push(`${where}: route ${route} not served by examples/subscriber/server.mjs`);
+    }
+  }
+  return problems;
+}
+
+/** Dockerfile: COPY sources exist, EXPOSE and CMD agree on the ports. */
+function dockerfileProblems(text: string): string[] {
+  const problems: string[] = [];
+  for (const line of text.split("\n").filter((l) => /^COPY\s/.test(l) && !l.includes("--from"))) {
+    const parts = line.trim().split(/\s+/).slice(1, -1);
+    for (const source of parts) if (!existsSync(path.join(ROOT, source))) problems.push(`COPY ${source}: missing`);
+  }
+  const exposed = (/^EXPOSE\s+(.+)$/m.exec(text)?.[1] ?? "").split(/\s+/).map(Number);
+  const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(text)?.[1] ?? "[]") as string[];
+  for (const f of ["--listen", "--metrics-listen"]) {
+    const port = portOf(flag(cmd, f));
+    if (port === undefined || !exposed.includes(port)) problems.push(`CMD ${f} port ${port} not in EXPOSE ${exposed.join(" ")}`);
+  }
+  return problems;
+}
+
+/** Kubernetes: Services reach the workload's ports; args, probes and mounts agree. */
+function kubernetesProblems(docs: readonly Doc[]): string[] {
+  const problems: string[] = [];
+  const workloads = docs.filter((d) => d["kind"] === "StatefulSet" || d["kind"] === "Deployment");
+  if (workloads.length === 0) problems.push("no StatefulSet or Deployment");
+  for (const w of workloads) {
+    const spec = rec(w["spec"]);
+    const template = rec(spec["template"]);
+    const labels = rec(rec(template["metadata"])["labels"]);
+    const annotations = rec(rec(template["metadata"])["annotations"]);
+    const configName = str(annotations["dapr.io/config"]);
+    if (annotations["dapr.io/enabled"] !== "true" || annotations["dapr.io/app-id"] !== "dapr-event-bridge") problems.push(`${nameOf(w)}: Dapr annotations`);
+    if (configName !== undefined && !named(docs, "Configuration").some((c) => nameOf(c) === configName)) problems.push(`dapr.io/config ${configName}: no Configuration`);
+    const containers = list(rec(template["spec"])["containers"]).map(rec);
+    const bridge = containers[0] ?? {};
+    const args = strings(bridge["args"]);
+    const ports = list(bridge["ports"]).map(rec);
+    const byName = new Map(ports.map((p) => [str(p["name"]), Number(p["containerPort"])]));
+    const numbers = ports.map((p) => Number(p["containerPort"]));
+    const sink = portOf(flag(args, "--listen"));
+    const metrics = portOf(flag(args, "--metrics-listen"));
+    if (sink === undefined || !numbers.includes(sink)) problems.push(`--listen port ${sink} is no containerPort (${numbers.join(", ")})`);
+    if (metrics === undefined || !numbers.includes(metrics)) problems.push(`--metrics-listen port ${metrics} is no containerPort`);
+    for (const [probe, want] of [["readinessProbe", "/readyz"], ["livenessProbe", "/healthz"]] as const) {
+      const get = rec(rec(bridge[probe])["httpGet"]);
+      const port = typeof get["port"] === "number" ? get["port"] : byName.get(str(get["port"]));
+      if (get["path"] !== want || port !== metrics) problems.push(`${probe}: want ${want} on the metrics port ${metrics}`);
+    }
+    const mounts = list(bridge["volumeMounts"]).map(rec);
+    const spoolMount = mounts.find((m) => m["mountPath"] === flag(args, "--spool-dir"));
+    const claims = list(spec["volumeClaimTemplates"]).map((c) => nameOf(rec(c)));
+    if (spoolMount === undefined || !claims.includes(str(spoolMount["name"]))) problems.push("--spool-dir is not a volumeClaimTemplates mount");
+    for (const svc of named(docs, "Service")) {
+      const selector = rec(rec(svc["spec"])["selector"]);
+      if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
+      for (const p of list(rec(svc["spec"])["ports"]).map(rec)) {
+        const target = p["targetPort"] ?? p["port"];
+        const resolved = typeof target === "number" ? target : byName.get(str(target));
+        if (resolved === undefined || !numbers.includes(resolved)) problems.push(`Service ${nameOf(svc)}: targetPort ${str(target)} is no containerPort`);
+        else if (Number(p["port"]) !== resolved) problems.push(`Service ${nameOf(svc)}: port ${str(p["port"])} differs from containerPort ${resolved}`);
+      }
+    }
+  }
+  return problems;
+}
+
+const k8sDocs = (): Doc[] => yamlFiles(path.join(ROOT, "docs/deploy")).flatMap(docsOf);
+
+describe("deployment files", () => {
+  it("components/: every YAML parses and every document has apiVersion, kind and metadata.name", () => {
+    const files = yamlFiles(COMPONENTS);
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const file of files) {
+      const docs = docsOf(file);
+      expect(docs.length, file).toBeGreaterThan(0);
+      for (const d of docs) {
+        expect([str(d["apiVersion"]), str(d["kind"]), nameOf(d)].every((v) => v !== undefined && v !== ""), file).toBe(true);
+      }
+    }
+  });
+
+  it("docker-compose.yml: referenced files, folders and volumes exist", () => {
+    expect(composePathProblems(loadCompose())).toEqual([]);
+  });
+
+  it.each([["protobuf", {}], ["json", { EVENT_FORMAT: "json" }]] as const)(
+    "docker-compose.yml (%s format): ports, sidecars, components, subscriptions and topics agree",
+    (_format, env) => {
+      expect(composeWiringProblems(loadCompose(env))).toEqual([]);
+    },
+  );
+
+  it("Dockerfile: copied sources exist and EXPOSE matches the CMD's ports", () => {
+    expect(dockerfileProblems(readFileSync(path.join(ROOT, "Dockerfile"), "utf8"))).toEqual([]);
+  });
+
+  it("docs/deploy: the Kubernetes YAML parses and ports, probes and the spool claim agree", () => {
+    expect(kubernetesProblems(k8sDocs())).toEqual([]);
+  });
+
+  it("the bridge's default topics are the ones the Kubernetes ConfigMap and the subscriptions use", () => {
+    const configMap = named(k8sDocs(), "ConfigMap")[0] ?? {};
+    const config = rec(parse(str(rec(configMap["data"])["config.yaml"]) ?? ""));
+    expect([config["topic"], config["deadLetterTopic"], config["pubsub"]]).toEqual(["dapr-events", "dapr-events-deadletter", "pubsub"]);
+  });
+});
+
+describe("the checks catch breakage", () => {
+  const withService = (compose: Compose, name: string, patch: Doc): Compose => ({
+    ...compose,
+    services: { ...rec(compose["services"]), [name]: { ...service(compose, name), ...patch } },
+  });
+
+  it("a missing bind-mount source or build context is reported", () => {
+    const compose = withService(loadCompose(), "subscriber", { volumes: ["./examples/no-such-folder:/app:ro"] });
+    expect(composePathProblems(compose).join("\n")).toContain("no-such-folder");
+    const noContext = withService(loadCompose(), "bridge", { build: { context: "./missing-context" } });
+    expect(composePathProblems(noContext).join("\n")).toContain("missing-context");
+  });
+
+  it("a bridge port that disagrees with the published ports or the emitter's target is reported", () => {
+    const compose = loadCompose();
+    const args = command(service(compose, "bridge")).map((a) => (a === "0.0.0.0:50051" ? "0.0.0.0:50052" : a));
+    const problems = composeWiringProblems(withService(compose, "bridge", { command: args })).join("\n");
+    expect(problems).toContain("--listen port 50052");
+    expect(problems).toContain("emitter: --target bridge:50051 is not bridge:50052");
+  });
+
+  it("a topic the subscriptions do not use, and resources outside components/, are reported", () => {
+    const compose = loadCompose();
+    const args = command(service(compose, "bridge")).map((a) => (a === "dapr-events" ? "other-topic" : a));
+    expect(composeWiringProblems(withService(compose, "bridge", { command: args })).join("\n")).toContain("Subscriptions to other-topic");
+    const sidecar = withService(compose, "bridge-dapr", { volumes: ["./docs:/components:ro"] });
+    expect(composeWiringProblems(sidecar).join("\n")).toContain("not under components/");
+  });
+
+  it("a Service port that no container port matches, and a Dockerfile COPY of a missing file, are reported", () => {
+    const docs = k8sDocs().map((d) =>
+      d["kind"] === "Service" ? { ...d, spec: { ...rec(d["spec"]), ports: [{ name: "grpc-sink", port: 50051, targetPort: 50099 }] } } : d,
+    );
+    expect(kubernetesProblems(docs).join("\n")).toContain("targetPort 50099 is no containerPort");
+    const dockerfile = readFileSync(path.join(ROOT, "Dockerfile"), "utf8").replace("COPY src ./src", "COPY no-such-dir ./src");
+    expect(dockerfileProblems(dockerfile).join("\n")).toContain("COPY no-such-dir: missing");
+  });
+});
