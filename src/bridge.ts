@@ -1,0 +1,182 @@
+import type { BridgeConfig } from "./config/bridge-config.js";
+import { DeliveryQueue, type DeliveryStatus } from "./delivery/delivery-queue.js";
+import type { DeliveryObserver } from "./delivery/observer.js";
+import { BridgeError, ErrorCode } from "./errors/bridge-error.js";
+import { createLogger, type Logger } from "./observability/logger.js";
+import { DaprPublisher } from "./publish/dapr-publisher.js";
+import type { Publisher } from "./publish/publisher.js";
+import { Router } from "./routing/router.js";
+import { SinkServer } from "./sink/sink-server.js";
+import { createStreamHandler, type SinkObserver } from "./sink/stream-handler.js";
+import { OutboundFactory } from "./sink/to-outbound.js";
+import { GroupCommit } from "./spool/group-commit.js";
+import { MemorySpool } from "./spool/memory-spool.js";
+import type { Spool, SpoolStats } from "./spool/spool.js";
+import { SqliteSpool } from "./spool/sqlite-spool.js";
+
+/** Where a bridge is in its life. */
+export type BridgeState = "created" | "starting" | "running" | "draining" | "closed";
+
+/** What health checks and metrics read. */
+export interface BridgeStatus {
+  readonly state: BridgeState;
+  /** The sink's bound HOST:PORT once running. */
+  readonly sinkAddress?: string;
+  readonly activeStreams: number;
+  readonly spool?: SpoolStats;
+  readonly delivery?: DeliveryStatus;
+}
+
+/** Options of a {@link Bridge} beyond its configuration. */
+export interface BridgeOptions {
+  readonly logger?: Logger;
+  /** Replaces the Dapr publisher (embedding, tests). @default a DaprPublisher on `daprGrpcEndpoint` */
+  readonly publisher?: Publisher;
+  readonly deliveryObserver?: DeliveryObserver;
+  readonly sinkObserver?: SinkObserver;
+}
+
+/**
+ * The bridge: sink → CloudEvent → route → spool → delivery queue → Dapr publish.
+ * Lifecycle: {@link start}, then {@link drain} (graceful) and/or {@link close}.
+ */
+export class Bridge {
+  readonly config: BridgeConfig;
+  readonly logger: Logger;
+  private readonly options: BridgeOptions;
+  private readonly shutdown = new AbortController();
+  private state: BridgeState = "created";
+  private spool: Spool | undefined;
+  private publisher: Publisher | undefined;
+  private delivery: DeliveryQueue | undefined;
+  private commit: GroupCommit | undefined;
+  private sink: SinkServer | undefined;
+  private activeStreams = 0;
+
+  constructor(config: BridgeConfig, options: BridgeOptions = {}) {
+    this.config = config;
+    this.options = options;
+    this.logger = options.logger ?? createLogger({ level: config.logLevel });
+  }
+
+  /** Opens the spool, starts delivering its backlog, and starts the sink. Resolves with the sink's address. */
+  async start(): Promise<string> {
+    if (this.state !== "created") throw new BridgeError(ErrorCode.Internal, `start() called on a bridge that is ${this.state}`);
+    this.state = "starting";
+    const config = this.config;
+    try {
+      const spool =
+        config.durability === "disk"
+          ? new SqliteSpool({ dir: config.spoolDir, maxEvents: config.spoolMaxEvents, maxBytes: config.spoolMaxBytes })
+          : new MemorySpool({ maxEvents: config.maxInMemoryEvents, maxBytes: config.spoolMaxBytes });
+      this.spool = spool;
+      const publisher =
+        this.options.publisher ??
+        new DaprPublisher({
+          endpoint: config.daprGrpcEndpoint,
+          timeoutMs: config.publishTimeoutMs,
+          ...(config.daprApiToken === undefined ? {} : { apiToken: config.daprApiToken }),
+        });
+      this.publisher = publisher;
+      const delivery = new DeliveryQueue({
+        spool,
+        publisher,
+        retry: config.retry,
+        batch: config.batch,
+        maxInMemoryEvents: config.maxInMemoryEvents,
+        ordering: config.ordering,
+        deadLetterPubsub: config.deadLetterPubsub,
+        deadLetterTopic: config.deadLetterTopic,
+        logger: this.logger,
+        ...(this.options.deliveryObserver === undefined ? {} : { observer: this.options.deliveryObserver }),
+      });
+      this.delivery = delivery;
+      const commit = new GroupCommit({ spool, onCommitted: (events) => delivery.accept(events) });
+      this.commit = commit;
+      const router = new Router(config);
+      const factory = new OutboundFactory({
+        route: (record) => router.route(record),
+        deadLetterPubsub: config.deadLetterPubsub,
+        deadLetterTopic: config.deadLetterTopic,
+      });
+      const sinkObserver = this.countingObserver();
+      const handler = createStreamHandler({
+        factory,
+        commit,
+        hasRoom: () => delivery.hasRoom(),
+        waitForRoom: (signal) => delivery.waitForRoom(signal),
+        fallbackIdentity: { appId: config.appId, namespace: config.namespace },
+        shutdown: this.shutdown.signal,
+        logger: this.logger,
+        observer: sinkObserver,
+      });
+      delivery.start();
+      this.sink = new SinkServer({ listen: config.listen, maxMessageBytes: config.maxMessageBytes, handler, logger: this.logger });
+      const address = await this.sink.start();
+      this.state = "running";
+      return address;
+    } catch (error) {
+      await this.close();
+      throw BridgeError.from(error, "the bridge could not start");
+    }
+  }
+
+  /** Current state and counts. */
+  status(): BridgeStatus {
+    return {
+      state: this.state,
+      activeStreams: this.activeStreams,
+      ...(this.sink?.address === undefined ? {} : { sinkAddress: this.sink.address }),
+      ...(this.spool === undefined || this.state === "closed" ? {} : { spool: this.spool.stats() }),
+      ...(this.delivery === undefined ? {} : { delivery: this.delivery.status() }),
+    };
+  }
+
+  /**
+   * Graceful shutdown: stop taking streams (open ones end with UNAVAILABLE after what they
+   * sent so far is committed), then publish what is accepted for at most `timeoutMs`.
+   * Returns whether everything was published; what is left stays in the spool.
+   */
+  async drain(timeoutMs: number = this.config.drainTimeoutMs): Promise<boolean> {
+    if (this.state !== "running") return false;
+    this.state = "draining";
+    this.shutdown.abort(new BridgeError(ErrorCode.Unavailable, "the bridge is shutting down"));
+    await this.sink?.stop(Math.min(timeoutMs, 2000));
+    this.commit?.flush();
+    const drained = (await this.delivery?.drain(timeoutMs)) ?? true;
+    this.logger.info({ drained, spool: this.spool?.stats() }, drained ? "drained" : "drain timed out; the rest stays in the spool");
+    return drained;
+  }
+
+  /** Stops everything at once; committed events stay in the spool. */
+  async close(): Promise<void> {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.shutdown.abort(new BridgeError(ErrorCode.Unavailable, "the bridge is closing"));
+    this.sink?.forceStop();
+    this.commit?.flush();
+    await this.delivery?.close();
+    this.publisher?.close();
+    try {
+      this.spool?.close();
+    } catch (error) {
+      this.logger.error({ err: BridgeError.from(error) }, "closing the spool failed");
+    }
+  }
+
+  private countingObserver(): SinkObserver {
+    const inner = this.options.sinkObserver;
+    return {
+      streamOpened: (identity) => {
+        this.activeStreams++;
+        inner?.streamOpened(identity);
+      },
+      streamClosed: (identity, error) => {
+        this.activeStreams--;
+        inner?.streamClosed(identity, error);
+      },
+      frame: (outcome, bytes) => inner?.frame(outcome, bytes),
+      backpressure: (ms) => inner?.backpressure(ms),
+    };
+  }
+}

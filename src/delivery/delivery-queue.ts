@@ -1,0 +1,403 @@
+import PQueue from "p-queue";
+import type { BatchConfig, RetryConfig } from "../config/bridge-config.js";
+import { withDeadLetter } from "../cloudevents/dead-letter.js";
+import { contentTypeFor, publishMetadata } from "../cloudevents/publish-format.js";
+import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import type { Logger } from "../observability/logger.js";
+import type { PublishItem, Publisher } from "../publish/publisher.js";
+import type { Spool, SpooledEvent } from "../spool/spool.js";
+import { backoffDelay } from "./backoff.js";
+import { type Entry, type Target, toEntry } from "./entry.js";
+import { Fifo } from "./fifo.js";
+import { KeyLanes } from "./key-lanes.js";
+import { MinHeap } from "./min-heap.js";
+import type { DeliveryObserver } from "./observer.js";
+
+/** Options of a {@link DeliveryQueue}. */
+export interface DeliveryQueueOptions {
+  readonly spool: Spool;
+  readonly publisher: Publisher;
+  readonly retry: RetryConfig;
+  readonly batch: BatchConfig;
+  /** Events held in memory for delivery; more wait in the spool. */
+  readonly maxInMemoryEvents: number;
+  /** `key`: per-key order (DESIGN.md §5); `none`: no order. */
+  readonly ordering: "key" | "none";
+  readonly deadLetterPubsub: string;
+  readonly deadLetterTopic: string;
+  readonly logger: Logger;
+  readonly observer?: DeliveryObserver;
+  /** Monotonic clock, ms. @default performance.now */
+  readonly now?: () => number;
+  /** Random source of the backoff jitter. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** What {@link DeliveryQueue.status} reports. */
+export interface DeliveryStatus {
+  /** Events in the in-memory window (ready, in flight, or waiting to retry). */
+  readonly inWindow: number;
+  /** Publish calls in flight. */
+  readonly inFlightCalls: number;
+  /** Events waiting for a retry. */
+  readonly retrying: number;
+  /** Whether committed events wait in the spool beyond the window. */
+  readonly backlogOnDisk: boolean;
+}
+
+/**
+ * Publishes spooled events: per-key order, batches per target, retries with full-jitter
+ * backoff, dead letters, and a bounded in-memory window paged from the spool.
+ *
+ * Invariant: the window holds every pending event with `seq <= loadedUpTo`; events of a
+ * key enter the window in seq order, so a key's lane always has its oldest pending event
+ * at its head.
+ */
+export class DeliveryQueue {
+  private readonly opts: DeliveryQueueOptions;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly window = new Map<number, Entry>();
+  private readonly lanes: KeyLanes<Entry>;
+  private readonly targets = new Map<string, Target>();
+  private readonly retries = new MinHeap<Entry>((e) => e.dueAt);
+  private readonly calls: PQueue;
+  private readonly abort = new AbortController();
+  private loadedUpTo = 0;
+  private backlogOnDisk = true;
+  private pumpQueued = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = Infinity;
+  private idleWaiters: Array<() => void> = [];
+  private roomWaiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(options: DeliveryQueueOptions) {
+    this.opts = options;
+    this.now = options.now ?? (() => performance.now());
+    this.random = options.random ?? Math.random;
+    this.lanes = new KeyLanes<Entry>(options.ordering === "key");
+    this.calls = new PQueue({ concurrency: options.batch.maxInFlight });
+  }
+
+  /** Loads the spool's backlog (events committed before a restart) and starts publishing. */
+  start(): void {
+    this.pageIn();
+    this.schedulePump();
+  }
+
+  /** Takes events just committed to the spool. Those beyond the window stay on disk and are paged in later. */
+  accept(events: readonly SpooledEvent[]): void {
+    if (this.closed) return;
+    for (const event of events) {
+      if (this.backlogOnDisk || this.window.size >= this.opts.maxInMemoryEvents) {
+        this.backlogOnDisk = true;
+        break;
+      }
+      this.admit(event);
+    }
+    this.schedulePump();
+  }
+
+  /** Whether the sink may read more: the spool is under its bounds. */
+  hasRoom(): boolean {
+    return this.opts.spool.hasRoom();
+  }
+
+  /** Resolves when {@link hasRoom} is true; rejects when `signal` aborts. */
+  async waitForRoom(signal?: AbortSignal): Promise<void> {
+    while (!this.hasRoom()) {
+      signal?.throwIfAborted();
+      await this.waitFor(this.roomWaiters, signal);
+    }
+  }
+
+  /** Current counts, for health and metrics. */
+  status(): DeliveryStatus {
+    return {
+      inWindow: this.window.size,
+      inFlightCalls: this.calls.pending,
+      retrying: this.retries.size,
+      backlogOnDisk: this.backlogOnDisk,
+    };
+  }
+
+  /**
+   * Waits until everything accepted so far is published (or parked as a dead letter), at
+   * most `timeoutMs`. Returns whether it got there; what is left stays in the spool.
+   */
+  async drain(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const both = signal === undefined ? deadline : AbortSignal.any([deadline, signal]);
+    try {
+      while (!this.isIdle()) await this.waitFor(this.idleWaiters, both);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stops publishing: in-flight calls are cancelled and their events stay in the spool. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort(new BridgeError(ErrorCode.Aborted, "the delivery queue was closed"));
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.calls.onIdle();
+    this.retries.clear();
+    this.window.clear();
+    this.lanes.clear();
+    this.wake(this.roomWaiters);
+  }
+
+  private isIdle(): boolean {
+    return this.window.size === 0 && !this.backlogOnDisk;
+  }
+
+  private admit(event: SpooledEvent): void {
+    const entry = toEntry(event);
+    this.window.set(entry.seq, entry);
+    if (entry.seq > this.loadedUpTo) this.loadedUpTo = entry.seq;
+    if (this.lanes.enqueue(entry)) this.markReady(entry);
+  }
+
+  /** Fills the window from the spool once a quarter of it is free. */
+  private pageIn(): void {
+    if (!this.backlogOnDisk || this.closed) return;
+    const room = this.opts.maxInMemoryEvents - this.window.size;
+    if (room < Math.max(1, this.opts.maxInMemoryEvents >> 2)) return;
+    const rows = this.opts.spool.readPending(this.loadedUpTo, room);
+    for (const row of rows) this.admit(row);
+    if (rows.length < room) this.backlogOnDisk = false;
+  }
+
+  private markReady(entry: Entry): void {
+    entry.readyAt = this.now();
+    this.targetOf(entry).ready.push(entry);
+  }
+
+  private targetOf(entry: Entry): Target {
+    const name = `${entry.pubsub}\u0000${entry.topic}\u0000${entry.format}`;
+    let target = this.targets.get(name);
+    if (target === undefined) {
+      target = { pubsub: entry.pubsub, topic: entry.topic, format: entry.format, ready: new Fifo<Entry>() };
+      this.targets.set(name, target);
+    }
+    return target;
+  }
+
+  private schedulePump(): void {
+    if (this.pumpQueued || this.closed) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    const now = this.now();
+    this.releaseDueRetries(now);
+    let lingerUntil = Infinity;
+    const { maxEntries, maxBytes, lingerMs, maxInFlight } = this.opts.batch;
+    for (const target of this.targets.values()) {
+      while (target.ready.length > 0 && this.calls.pending + this.calls.size < maxInFlight) {
+        const oldest = target.ready.peek() as Entry;
+        if (target.ready.length < maxEntries && lingerMs > 0 && now - oldest.readyAt < lingerMs) {
+          lingerUntil = Math.min(lingerUntil, oldest.readyAt + lingerMs);
+          break;
+        }
+        const batch: Entry[] = [];
+        let bytes = 0;
+        while (batch.length < maxEntries && target.ready.length > 0) {
+          const next = target.ready.peek() as Entry;
+          if (batch.length > 0 && bytes + next.payload.byteLength > maxBytes) break;
+          target.ready.shift();
+          batch.push(next);
+          bytes += next.payload.byteLength;
+        }
+        void this.calls.add(() => this.send(target, batch));
+      }
+    }
+    const nextRetry = this.retries.peek();
+    this.armTimer(Math.min(lingerUntil, nextRetry === undefined ? Infinity : nextRetry.dueAt));
+  }
+
+  private releaseDueRetries(now: number): void {
+    for (let top = this.retries.peek(); top !== undefined && top.dueAt <= now; top = this.retries.peek()) {
+      this.retries.pop();
+      this.markReady(top);
+    }
+  }
+
+  private armTimer(due: number): void {
+    if (due === Infinity || due >= this.timerDue) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerDue = Infinity;
+      this.pump();
+    }, Math.max(0, due - this.now()));
+  }
+
+  private async send(target: Target, batch: readonly Entry[]): Promise<void> {
+    const items: PublishItem[] = batch.map((e) => ({
+      entryId: String(e.seq),
+      data: e.payload,
+      contentType: contentTypeFor(e.format),
+      metadata: publishMetadata(e.format, e.key),
+    }));
+    let failed: ReadonlyMap<string, BridgeError>;
+    try {
+      failed = (await this.opts.publisher.publish(target.pubsub, target.topic, items, this.abort.signal)).failed;
+    } catch (error) {
+      const reason = BridgeError.from(error, `publish to ${target.pubsub}/${target.topic}`);
+      failed = new Map(items.map((item) => [item.entryId, reason]));
+    }
+    if (this.closed) return;
+    this.settle(target, batch, failed);
+  }
+
+  private settle(target: Target, batch: readonly Entry[], failed: ReadonlyMap<string, BridgeError>): void {
+    const done: Entry[] = [];
+    for (const entry of batch) {
+      const error = failed.get(String(entry.seq));
+      if (error === undefined) done.push(entry);
+      else this.fail(entry, error);
+    }
+    if (done.length > 0) {
+      try {
+        this.opts.spool.remove(done.map((e) => e.seq));
+      } catch (error) {
+        // Published but still in the spool: redelivered after a restart (at-least-once).
+        this.opts.logger.error({ err: BridgeError.from(error) }, "could not remove published events from the spool");
+      }
+      this.opts.observer?.published(target.pubsub, target.topic, done, this.now());
+      for (const entry of done) this.finish(entry);
+    }
+    if (failed.size > 0) this.opts.observer?.publishFailed([...failed.values()]);
+    this.afterChange();
+  }
+
+  private fail(entry: Entry, error: BridgeError): void {
+    const { retry } = this.opts;
+    const expired = retry.maxAgeMs !== undefined && Date.now() - entry.acceptedAt >= retry.maxAgeMs;
+    if (error.retryable && !expired) {
+      entry.retries++;
+      this.retryLater(entry, entry.retries);
+      return;
+    }
+    entry.attempts++;
+    if (entry.deadLetter) {
+      this.park(entry, error);
+      return;
+    }
+    if (entry.attempts >= retry.maxAttempts || expired) {
+      this.toDeadLetter(entry, expired ? "max_age" : "max_attempts", error);
+      return;
+    }
+    this.persistAttempts(entry);
+    this.retryLater(entry, entry.attempts);
+  }
+
+  private retryLater(entry: Entry, n: number): void {
+    entry.dueAt = this.now() + backoffDelay(n, this.opts.retry, this.random);
+    this.retries.push(entry);
+    this.opts.observer?.retried(entry);
+  }
+
+  private persistAttempts(entry: Entry): void {
+    try {
+      this.opts.spool.recordAttempts([{ seq: entry.seq, attempts: entry.attempts }]);
+    } catch (error) {
+      this.opts.logger.warn({ err: BridgeError.from(error), seq: entry.seq }, "could not store an attempt count");
+    }
+  }
+
+  private toDeadLetter(entry: Entry, reason: string, error: BridgeError): void {
+    this.persistAttempts(entry);
+    entry.payload = withDeadLetter(entry.payload, entry.format, {
+      reason,
+      error: `${error.code}: ${error.message}`,
+      attempts: entry.attempts,
+    });
+    entry.pubsub = this.opts.deadLetterPubsub;
+    entry.topic = this.opts.deadLetterTopic;
+    entry.deadLetter = true;
+    entry.retries = 0;
+    this.opts.observer?.deadLettered(entry, reason);
+    this.opts.logger.warn(
+      { id: entry.id, type: entry.type, attempts: entry.attempts, code: error.code },
+      "event dead-lettered after its publish attempts",
+    );
+    this.markReady(entry);
+  }
+
+  /** The dead-letter publish failed too: the event stays in the spool, listed by `dead-letters list`. */
+  private park(entry: Entry, error: BridgeError): void {
+    try {
+      this.opts.spool.markDead([
+        {
+          seq: entry.seq,
+          payload: entry.payload,
+          pubsub: entry.pubsub,
+          topic: entry.topic,
+          reason: "deadletter_publish_failed",
+          error: `${error.code}: ${error.message}`.slice(0, 1024),
+          attempts: entry.attempts,
+        },
+      ]);
+    } catch (cause) {
+      // Still pending in the spool: it will be tried again after a restart.
+      this.opts.logger.error({ err: BridgeError.from(cause), id: entry.id }, "could not park a dead letter");
+    }
+    this.opts.observer?.parked(entry);
+    this.opts.logger.error(
+      { id: entry.id, type: entry.type, code: error.code },
+      "dead-letter publish failed; the event stays in the spool (see `dapr-event-bridge dead-letters list`)",
+    );
+    this.finish(entry);
+  }
+
+  /** The entry leaves the window; the next event of its key becomes ready. */
+  private finish(entry: Entry): void {
+    this.window.delete(entry.seq);
+    const next = this.lanes.complete(entry.key);
+    if (next !== undefined) this.markReady(next);
+  }
+
+  private afterChange(): void {
+    this.pageIn();
+    this.schedulePump();
+    if (this.hasRoom()) this.wake(this.roomWaiters);
+    if (this.isIdle()) this.wake(this.idleWaiters);
+  }
+
+  private wake(waiters: Array<() => void>): void {
+    if (waiters.length === 0) return;
+    const woken = waiters.splice(0);
+    for (const resolve of woken) resolve();
+  }
+
+  private waitFor(waiters: Array<() => void>, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = waiters.indexOf(done);
+        if (index >= 0) waiters.splice(index, 1);
+        reject(BridgeError.from(signal?.reason ?? new BridgeError(ErrorCode.Aborted, "aborted")));
+      };
+      const done = (): void => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      if (signal?.aborted === true) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      waiters.push(done);
+    });
+  }
+}

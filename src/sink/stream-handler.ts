@@ -1,0 +1,106 @@
+import type * as grpc from "@grpc/grpc-js";
+import type { SourceIdentity } from "../cloudevents/record.js";
+import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { grpcStatusFor } from "../errors/classify.js";
+import type { Logger } from "../observability/logger.js";
+import type { CommitGroup, GroupCommit } from "../spool/group-commit.js";
+import { resolveIdentity } from "./identity.js";
+import type { FrameOutcome, OutboundFactory } from "./to-outbound.js";
+
+/** Hooks the stream handler calls; metrics implement them. */
+export interface SinkObserver {
+  streamOpened(identity: SourceIdentity): void;
+  streamClosed(identity: SourceIdentity, error?: BridgeError): void;
+  frame(outcome: FrameOutcome, bytes: number): void;
+  /** The sink waited for room for `ms` milliseconds before reading on. */
+  backpressure(ms: number): void;
+}
+
+/** Options of {@link createStreamHandler}. */
+export interface StreamHandlerOptions {
+  readonly factory: OutboundFactory;
+  readonly commit: GroupCommit;
+  /** Whether the spool has room; when false the handler stops reading until `waitForRoom` resolves. */
+  readonly hasRoom: () => boolean;
+  readonly waitForRoom: (signal: AbortSignal) => Promise<void>;
+  /** Identity used when the stream's metadata names none. */
+  readonly fallbackIdentity: SourceIdentity;
+  /** The certificate's identity of a call (mTLS), or undefined. Throws a BridgeError to refuse the call. */
+  readonly certificateIdentity?: (call: grpc.ServerReadableStream<Buffer, Buffer>) => SourceIdentity | undefined;
+  /** Aborts every stream (shutdown). */
+  readonly shutdown: AbortSignal;
+  readonly logger: Logger;
+  readonly observer?: SinkObserver;
+}
+
+/**
+ * The per-stream loop of the sink: pull a frame, turn it into a spool event, add it to the
+ * group commit, and wait for room before pulling the next (backpressure reaches daprd
+ * through HTTP/2 flow control). The `EventResponse` goes out only after the client
+ * half-closed and the group of the last event is committed.
+ */
+export function createStreamHandler(options: StreamHandlerOptions) {
+  return (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void => {
+    void handle(options, call).then(
+      () => callback(null, Buffer.alloc(0)),
+      (error: unknown) => {
+        const reason = BridgeError.from(error, "event stream");
+        callback({ code: grpcStatusFor(reason.code), details: reason.message });
+      },
+    );
+  };
+}
+
+async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableStream<Buffer, Buffer>): Promise<void> {
+  const { factory, commit, logger, observer } = options;
+  if (options.shutdown.aborted) {
+    throw new BridgeError(ErrorCode.Unavailable, "the bridge is shutting down; reconnect to another replica or retry");
+  }
+  const identity = resolveIdentity(call.metadata, options.fallbackIdentity, options.certificateIdentity?.(call));
+  const stream = new AbortController();
+  const onCancel = (): void => {
+    stream.abort(new BridgeError(ErrorCode.Aborted, "the client cancelled the stream"));
+    call.destroy();
+  };
+  const onShutdown = (): void => {
+    stream.abort(new BridgeError(ErrorCode.Unavailable, "the bridge is shutting down; events read so far are committed"));
+    call.destroy();
+  };
+  call.once("cancelled", onCancel);
+  options.shutdown.addEventListener("abort", onShutdown, { once: true });
+  observer?.streamOpened(identity);
+  let last: CommitGroup | undefined;
+  let frames = 0;
+  try {
+    for await (const frame of call as AsyncIterable<Buffer>) {
+      frames++;
+      const outcome = factory.fromFrame(frame, identity);
+      observer?.frame(outcome, frame.byteLength);
+      if (outcome.kind === "undecodable") {
+        logger.warn(
+          { bytes: frame.byteLength, appId: identity.appId, namespace: identity.namespace, error: outcome.error.message },
+          "undecodable frame kept as io.dapr.bridge.undecodable and dead-lettered",
+        );
+      }
+      if (outcome.kind !== "dropped") last = commit.add(outcome.event);
+      if (!options.hasRoom()) {
+        const waitStart = performance.now();
+        await options.waitForRoom(stream.signal);
+        observer?.backpressure(performance.now() - waitStart);
+      }
+    }
+    if (stream.signal.aborted) throw stream.signal.reason;
+    if (last !== undefined) await last.committed;
+    observer?.streamClosed(identity);
+    logger.debug({ frames, appId: identity.appId }, "stream completed");
+  } catch (error) {
+    // What was read is in the group commit: it is accepted even though the stream failed.
+    const reason = stream.signal.aborted ? BridgeError.from(stream.signal.reason) : BridgeError.from(error, "event stream");
+    observer?.streamClosed(identity, reason);
+    logger.info({ frames, appId: identity.appId, code: reason.code, error: reason.message }, "stream ended with an error");
+    throw reason;
+  } finally {
+    call.off("cancelled", onCancel);
+    options.shutdown.removeEventListener("abort", onShutdown);
+  }
+}
