@@ -8,6 +8,7 @@ import type { Publisher } from "./publish/publisher.js";
 import { Router } from "./routing/router.js";
 import { SinkServer } from "./sink/sink-server.js";
 import { createStreamHandler, type SinkObserver } from "./sink/stream-handler.js";
+import { createSinkTls, type SinkTls } from "./sink/tls.js";
 import { OutboundFactory } from "./sink/to-outbound.js";
 import { GroupCommit } from "./spool/group-commit.js";
 import { MemorySpool } from "./spool/memory-spool.js";
@@ -51,6 +52,7 @@ export class Bridge {
   private delivery: DeliveryQueue | undefined;
   private commit: GroupCommit | undefined;
   private sink: SinkServer | undefined;
+  private tls: SinkTls | undefined;
   private activeStreams = 0;
 
   constructor(config: BridgeConfig, options: BridgeOptions = {}) {
@@ -65,6 +67,9 @@ export class Bridge {
     this.state = "starting";
     const config = this.config;
     try {
+      // Bad certificate files fail the start before the spool is opened.
+      const tls = config.tls === undefined ? undefined : createSinkTls(config.tls, this.logger);
+      this.tls = tls;
       const spool =
         config.durability === "disk"
           ? new SqliteSpool({ dir: config.spoolDir, maxEvents: config.spoolMaxEvents, maxBytes: config.spoolMaxBytes })
@@ -109,9 +114,16 @@ export class Bridge {
         shutdown: this.shutdown.signal,
         logger: this.logger,
         observer: sinkObserver,
+        ...(tls === undefined ? {} : { certificateIdentity: (call) => tls.certificateIdentity(call) }),
       });
       delivery.start();
-      this.sink = new SinkServer({ listen: config.listen, maxMessageBytes: config.maxMessageBytes, handler, logger: this.logger });
+      this.sink = new SinkServer({
+        listen: config.listen,
+        maxMessageBytes: config.maxMessageBytes,
+        handler,
+        logger: this.logger,
+        ...(tls === undefined ? {} : { credentials: tls.credentials }),
+      });
       const address = await this.sink.start();
       this.state = "running";
       return address;
@@ -154,6 +166,7 @@ export class Bridge {
     this.state = "closed";
     this.shutdown.abort(new BridgeError(ErrorCode.Unavailable, "the bridge is closing"));
     this.sink?.forceStop();
+    this.tls?.close();
     this.commit?.flush();
     await this.delivery?.close();
     this.publisher?.close();

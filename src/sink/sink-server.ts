@@ -16,6 +16,7 @@ export interface SinkServerOptions {
   readonly listen: string;
   /** Largest inbound message, bytes; larger ones end their stream with RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
+  /** TLS (mTLS) credentials of the sink. @default insecure: plaintext on the listen address */
   readonly credentials?: grpc.ServerCredentials;
   readonly handler: StreamHandler;
   readonly logger: Logger;
