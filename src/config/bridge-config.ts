@@ -1,0 +1,116 @@
+import type { EventFormat } from "../cloudevents/record.js";
+
+/** A CloudEvents Subscriptions API filter (dialects `exact`, `prefix`, `suffix`, `all`, `any`, `not`). */
+export type RouteFilter =
+  | { readonly exact: Readonly<Record<string, string>> }
+  | { readonly prefix: Readonly<Record<string, string>> }
+  | { readonly suffix: Readonly<Record<string, string>> }
+  | { readonly all: readonly RouteFilter[] }
+  | { readonly any: readonly RouteFilter[] }
+  | { readonly not: RouteFilter };
+
+/** One route: the first whose filter matches an event decides where it goes. */
+export interface RouteConfig {
+  /** A name for metrics and logs. @default `route-<index>` */
+  readonly name?: string;
+  /** Matches every event when absent. */
+  readonly filter?: RouteFilter;
+  /** Drop the matching events (counted in metrics, never silent). @default false */
+  readonly drop?: boolean;
+  /** @default the bridge's `pubsub` */
+  readonly pubsub?: string;
+  /** @default the bridge's `topic` */
+  readonly topic?: string;
+  /** @default the bridge's `format` */
+  readonly format?: EventFormat;
+}
+
+/** Retry policy of publishing (DESIGN.md §5). */
+export interface RetryConfig {
+  /** First backoff, ms. @default 100 */
+  readonly initialBackoffMs: number;
+  /** Backoff growth factor per attempt. @default 2 */
+  readonly multiplier: number;
+  /** Backoff cap, ms. @default 30000 */
+  readonly maxBackoffMs: number;
+  /** Attempts for non-retryable errors before dead-lettering. @default 10 */
+  readonly maxAttempts: number;
+  /** Optional age, ms, after which even retryable failures are dead-lettered. @default undefined (retry without end) */
+  readonly maxAgeMs?: number;
+}
+
+/** Publishing batches (the bulk API). */
+export interface BatchConfig {
+  /** Entries per bulk call. @default 100 */
+  readonly maxEntries: number;
+  /** Payload bytes per bulk call. @default 1048576 */
+  readonly maxBytes: number;
+  /** How long a non-full batch waits for more events, ms. @default 2 */
+  readonly lingerMs: number;
+  /** Publish calls in flight at once. @default 8 */
+  readonly maxInFlight: number;
+}
+
+/** mTLS on the sink. All three files together, or none. */
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile: string;
+  /** Allowed SPIFFE trust domains; empty allows all. */
+  readonly allowTrustDomains: readonly string[];
+  /** Allowed namespaces; empty allows all. */
+  readonly allowNamespaces: readonly string[];
+  /** Allowed app ids; empty allows all. */
+  readonly allowAppIds: readonly string[];
+}
+
+/** The effective configuration of a bridge, after flags, environment, file and defaults. */
+export interface BridgeConfig {
+  /** Sink address HOST:PORT; port 0 picks a free port. @default "127.0.0.1:50051" */
+  readonly listen: string;
+  /** Largest inbound message, bytes. @default 4194304 */
+  readonly maxMessageBytes: number;
+  /** Default publish format. @default "protobuf" */
+  readonly format: EventFormat;
+  /** The bridge's own sidecar, gRPC HOST:PORT. @default DAPR_GRPC_ENDPOINT, else DAPR_HOST:DAPR_GRPC_PORT, else "127.0.0.1:50001" */
+  readonly daprGrpcEndpoint: string;
+  /** Sent as `dapr-api-token` when set (a secret: masked in output). @default DAPR_API_TOKEN */
+  readonly daprApiToken?: string;
+  /** Deadline of each publish call, ms. @default 5000 */
+  readonly publishTimeoutMs: number;
+  /** @default "pubsub" */
+  readonly pubsub: string;
+  /** @default "dapr-events" */
+  readonly topic: string;
+  /** @default the `pubsub` value */
+  readonly deadLetterPubsub: string;
+  /** @default "dapr-events-deadletter" */
+  readonly deadLetterTopic: string;
+  /** App id used when neither certificate nor stream metadata names one. @default "unknown" */
+  readonly appId: string;
+  /** Namespace used when neither certificate nor stream metadata names one. @default "default" */
+  readonly namespace: string;
+  /** @default "disk" */
+  readonly durability: "disk" | "memory";
+  /** @default "./data" */
+  readonly spoolDir: string;
+  /** Spool bound, events. @default 1000000 */
+  readonly spoolMaxEvents: number;
+  /** Spool bound, payload bytes. @default 1073741824 */
+  readonly spoolMaxBytes: number;
+  /** Events held in memory for delivery (the window). @default 20000 */
+  readonly maxInMemoryEvents: number;
+  /** @default "key" */
+  readonly ordering: "key" | "none";
+  readonly retry: RetryConfig;
+  readonly batch: BatchConfig;
+  /** Time to drain publishes on shutdown, ms. @default 20000 */
+  readonly drainTimeoutMs: number;
+  /** Ordered routes; when none match (or none are given) the default route applies. @default [] */
+  readonly routes: readonly RouteConfig[];
+  /** Metrics and health HTTP listener; "" disables it. @default "127.0.0.1:9464" */
+  readonly metricsListen: string;
+  /** @default "info" */
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  readonly tls?: TlsConfig;
+}
