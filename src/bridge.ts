@@ -133,6 +133,16 @@ export class Bridge {
     }
   }
 
+  /**
+   * Whether the bridge's sidecar answers (`GetMetadata`), for readiness reporting. False
+   * before start, after close, and when the publisher was replaced by one that cannot tell.
+   */
+  async checkSidecar(signal?: AbortSignal): Promise<boolean> {
+    const publisher = this.publisher;
+    if (!(publisher instanceof DaprPublisher) || this.state === "closed") return false;
+    return publisher.checkSidecar(signal);
+  }
+
   /** Current state and counts. */
   status(): BridgeStatus {
     return {

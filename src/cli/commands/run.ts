@@ -2,6 +2,8 @@ import { Command } from "commander";
 import { Bridge } from "../../bridge.js";
 import { addConfigOptions, maskSecrets, resolveConfig } from "../../config/load.js";
 import { startObservability } from "../../observability/http-server.js";
+import { createLogger } from "../../observability/logger.js";
+import { BridgeMetrics } from "../../observability/metrics.js";
 import { exitWith } from "../exit.js";
 
 /**
@@ -16,17 +18,23 @@ export function runCommand(): Command {
   addConfigOptions(command);
   command.action(async (flags: Record<string, unknown>) => {
     const config = resolveConfig({ flags, env: process.env });
-    const bridge = new Bridge(config);
-    bridge.logger.info({ config: maskSecrets(config) }, "starting");
+    const logger = createLogger({ level: config.logLevel });
+    const metrics = new BridgeMetrics({ logger });
+    const bridge = new Bridge(config, { logger, deliveryObserver: metrics, sinkObserver: metrics });
+    metrics.bindStatus(() => bridge.status());
+    logger.info({ config: maskSecrets(config) }, "starting");
     const address = await bridge.start();
-    const observability = await startObservability(bridge);
+    const observability = await startObservability(bridge, {
+      metrics,
+      checkSidecar: (signal) => bridge.checkSidecar(signal),
+    });
     bridge.logger.info({ sink: address, metrics: observability?.address }, "bridge running");
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
       signals++;
       if (signals > 1) {
         bridge.logger.warn({ signal }, "second signal: exiting now; committed events stay in the spool");
-        void bridge.close().finally(() => process.exit(130));
+        void Promise.all([bridge.close(), observability?.close()]).finally(() => process.exit(130));
         return;
       }
       bridge.logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, "shutting down: draining");
