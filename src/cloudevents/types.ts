@@ -1,0 +1,122 @@
+/**
+ * The CloudEvent vocabulary of the bridge (DESIGN.md §3): types, schemas and content
+ * types. Plain constants with no protobuf dependency, so the consumer helpers can share them.
+ */
+
+/** The CloudEvents spec version the bridge emits. */
+export const SPEC_VERSION = "1.0";
+
+/** `datacontenttype` of a record whose data is the event's protobuf bytes. */
+export const PROTOBUF_DATA_CONTENT_TYPE = "application/protobuf";
+
+/** `datacontenttype` of the JSON format, whose data is proto3 canonical JSON. */
+export const JSON_DATA_CONTENT_TYPE = "application/json";
+
+/** `datacontenttype` of an undecodable record, whose data is the raw frame. */
+export const BINARY_DATA_CONTENT_TYPE = "application/octet-stream";
+
+/** The Any type URL prefix of `proto_data` and `dataschema`. */
+export const TYPE_URL_PREFIX = "type.googleapis.com/";
+
+/** `dataschema` (and `proto_data.type_url`) of workflow events. */
+export const WORKFLOWS_DATASCHEMA = `${TYPE_URL_PREFIX}dapr.proto.events.v1alpha1.WorkflowsEvent`;
+
+/** `dataschema` (and `proto_data.type_url`) of actor events. */
+export const ACTORS_DATASCHEMA = `${TYPE_URL_PREFIX}dapr.proto.events.v1alpha1.ActorsEvent`;
+
+/** Every CloudEvent type of a workflow event (DESIGN.md §3, type table). */
+export const WORKFLOW_EVENT_TYPES = [
+  "io.dapr.workflows.started",
+  "io.dapr.workflows.completed",
+  "io.dapr.workflows.failed",
+  "io.dapr.workflows.terminated",
+  "io.dapr.workflows.canceled",
+  "io.dapr.workflows.continued_as_new",
+  "io.dapr.workflows.suspended",
+  "io.dapr.workflows.resumed",
+  "io.dapr.workflows.activity.scheduled",
+  "io.dapr.workflows.activity.completed",
+  "io.dapr.workflows.activity.failed",
+  "io.dapr.workflows.timer.created",
+  "io.dapr.workflows.timer.fired",
+  "io.dapr.workflows.child.created",
+  "io.dapr.workflows.child.completed",
+  "io.dapr.workflows.child.failed",
+  "io.dapr.workflows.event.raised",
+] as const;
+
+/** A CloudEvent type of a workflow event. */
+export type WorkflowEventType = (typeof WORKFLOW_EVENT_TYPES)[number];
+
+/** Every CloudEvent type of an actor event (DESIGN.md §3, type table). */
+export const ACTOR_EVENT_TYPES = [
+  "io.dapr.actors.activated",
+  "io.dapr.actors.deactivated",
+  "io.dapr.actors.invoked",
+  "io.dapr.actors.reminder.triggered",
+  "io.dapr.actors.timer.triggered",
+] as const;
+
+/** A CloudEvent type of an actor event. */
+export type ActorEventType = (typeof ACTOR_EVENT_TYPES)[number];
+
+/** The type of the record kept for input the bridge could not decode (DESIGN.md §5). */
+export const UNDECODABLE_EVENT_TYPE = "io.dapr.bridge.undecodable";
+
+/** Every CloudEvent type the bridge emits. */
+export type BridgeEventType = WorkflowEventType | ActorEventType | typeof UNDECODABLE_EVENT_TYPE;
+
+/**
+ * The CloudEvent type of each `WorkflowsEvent.event_type` member, by its `.proto` field
+ * name. `execution_completed` maps to `.completed` here; {@link COMPLETED_STATUS_TYPES}
+ * refines it by the event's `orchestrationStatus`.
+ */
+export const WORKFLOW_MEMBER_TYPES: ReadonlyMap<string, WorkflowEventType> = new Map<string, WorkflowEventType>([
+  ["execution_started", "io.dapr.workflows.started"],
+  ["execution_completed", "io.dapr.workflows.completed"],
+  ["execution_terminated", "io.dapr.workflows.terminated"],
+  ["execution_suspended", "io.dapr.workflows.suspended"],
+  ["execution_resumed", "io.dapr.workflows.resumed"],
+  ["execution_failed", "io.dapr.workflows.failed"],
+  ["execution_canceled", "io.dapr.workflows.canceled"],
+  ["task_scheduled", "io.dapr.workflows.activity.scheduled"],
+  ["task_completed", "io.dapr.workflows.activity.completed"],
+  ["task_failed", "io.dapr.workflows.activity.failed"],
+  ["timer_created", "io.dapr.workflows.timer.created"],
+  ["timer_fired", "io.dapr.workflows.timer.fired"],
+  ["sub_orchestration_created", "io.dapr.workflows.child.created"],
+  ["sub_orchestration_completed", "io.dapr.workflows.child.completed"],
+  ["sub_orchestration_failed", "io.dapr.workflows.child.failed"],
+  ["event_raised", "io.dapr.workflows.event.raised"],
+]);
+
+/**
+ * The type of an `execution_completed` event by its `orchestrationStatus` number
+ * (durabletask `OrchestrationStatus`). Statuses not listed give `.completed`.
+ */
+export const COMPLETED_STATUS_TYPES: ReadonlyMap<number, WorkflowEventType> = new Map<number, WorkflowEventType>([
+  [1, "io.dapr.workflows.completed"],
+  [2, "io.dapr.workflows.continued_as_new"],
+  [3, "io.dapr.workflows.failed"],
+  [4, "io.dapr.workflows.canceled"],
+  [5, "io.dapr.workflows.terminated"],
+]);
+
+/** The CloudEvent type of each `ActorsEvent.event_type` member, by its `.proto` field name. */
+export const ACTOR_MEMBER_TYPES: ReadonlyMap<string, ActorEventType> = new Map<string, ActorEventType>([
+  ["activated", "io.dapr.actors.activated"],
+  ["deactivated", "io.dapr.actors.deactivated"],
+  ["invoked", "io.dapr.actors.invoked"],
+  ["reminder_triggered", "io.dapr.actors.reminder.triggered"],
+  ["timer_triggered", "io.dapr.actors.timer.triggered"],
+]);
+
+/** The names of the dead-letter extensions (DESIGN.md §5). */
+export const DeadLetterExtension = {
+  Reason: "deadletterreason",
+  Error: "deadlettererror",
+  Attempts: "deadletterattempts",
+} as const;
+
+/** The most characters `deadlettererror` keeps (DESIGN.md §5). */
+export const DEAD_LETTER_ERROR_MAX_CHARS = 1024;
