@@ -25,6 +25,7 @@ export default tseslint.config(
     files: ["examples/**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: "module",
       globals: { process: "readonly", console: "readonly", Buffer: "readonly" },
     },
@@ -32,6 +33,6 @@ export default tseslint.config(
   {
     files: ["eslint.config.js", "vitest.config.ts"],
     ...tseslint.configs.disableTypeChecked,
-    rules: { "no-restricted-syntax": "off" },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, "no-restricted-syntax": "off" },
   },
 );

@@ -56,7 +56,7 @@ export class SinkServer {
       };
       implementation[method] = options.handler;
     }
-    this.server.addService(definition as grpc.ServiceDefinition, implementation);
+    this.server.addService(definition, implementation);
   }
 
   /** The bound HOST:PORT once started. */

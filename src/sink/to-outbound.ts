@@ -29,6 +29,11 @@ export type FrameOutcome =
   | { readonly kind: "dropped"; readonly routeName: string; readonly record: CloudEventRecord }
   | { readonly kind: "undecodable"; readonly event: OutboundEvent; readonly error: BridgeError };
 
+function partitionKeyOf(record: CloudEventRecord): string {
+  const key = record.extensions["partitionkey"];
+  return typeof key === "string" ? key : "";
+}
+
 const encoders: Record<EventFormat, (record: CloudEventRecord) => Uint8Array> = {
   protobuf: encodeProtobuf,
   json: encodeJson,
@@ -64,7 +69,7 @@ export class OutboundFactory {
     if (decision.kind === "drop") return { kind: "dropped", routeName: decision.routeName, record };
     const event: OutboundEvent = {
       id,
-      key: String(record.extensions["partitionkey"] ?? ""),
+      key: partitionKeyOf(record),
       type: record.type,
       pubsub: decision.pubsub,
       topic: decision.topic,
@@ -86,7 +91,7 @@ export class OutboundFactory {
     const format = this.options.deadLetterFormat ?? "protobuf";
     return {
       id,
-      key: String(record.extensions["partitionkey"] ?? ""),
+      key: partitionKeyOf(record),
       type: record.type,
       pubsub: this.options.deadLetterPubsub,
       topic: this.options.deadLetterTopic,
