@@ -13,6 +13,9 @@ import { KeyLanes } from "./key-lanes.js";
 import { MinHeap } from "./min-heap.js";
 import type { DeliveryObserver } from "./observer.js";
 
+/** Calls in flight above which a batch that is not full waits for more events. */
+const PARTIAL_BATCH_MAX_IN_FLIGHT = 2;
+
 /** Options of a {@link DeliveryQueue}. */
 export interface DeliveryQueueOptions {
   readonly spool: Spool;
@@ -204,10 +207,14 @@ export class DeliveryQueue {
     for (const target of this.targets.values()) {
       while (target.ready.length > 0 && this.calls.pending + this.calls.size < maxInFlight) {
         const oldest = target.ready.peek() as Entry;
-        if (target.ready.length < maxEntries && lingerMs > 0 && now - oldest.readyAt < lingerMs) {
+        const partial = target.ready.length < maxEntries;
+        if (partial && lingerMs > 0 && now - oldest.readyAt < lingerMs) {
           lingerUntil = Math.min(lingerUntil, oldest.readyAt + lingerMs);
           break;
         }
+        // Nagle-like: while calls are in flight, a partial batch waits for one of them to
+        // finish (which pumps again) so batches grow with load instead of calls multiplying.
+        if (partial && this.calls.pending + this.calls.size >= PARTIAL_BATCH_MAX_IN_FLIGHT) break;
         const batch: Entry[] = [];
         let bytes = 0;
         while (batch.length < maxEntries && target.ready.length > 0) {
