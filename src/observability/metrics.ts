@@ -94,7 +94,7 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
     this.receivedBytes = counter("received_bytes_total", "Bytes of event frames read from daprd streams.");
     this.publishedEvents = counter("events_published_total", "Events published successfully, by pubsub component and topic (dead-letter topic included).", ["pubsub", "topic"]);
     this.publishFailures = counter("publish_failures_total", "Events whose publish attempt failed, by BridgeError code.", ["code"]);
-    this.retries = counter("retries_total", "Publish retries scheduled after a retryable failure.");
+    this.retries = counter("retries_total", "Publish retries scheduled after a failed attempt that was not final (retryable errors, and non-retryable ones below maxAttempts).");
     this.deadLetters = counter("dead_lettered_total", "Events sent to the dead-letter topic, by reason (max_attempts, max_age).", ["reason"]);
     this.parkedCount = counter("dead_letter_parked_total", "Dead letters whose publish failed too; they stay in the spool (see `dead-letters list`).");
     this.dropped = counter("events_dropped_total", "Events dropped on purpose by a route with drop: true, by route name.", ["route"]);
