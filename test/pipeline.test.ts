@@ -202,6 +202,20 @@ describe("the bridge end to end over loopback gRPC", () => {
     expect(String(attr(ce, "deadlettererror")).length).toBeGreaterThan(0);
   });
 
+  it("ends a stream with RESOURCE_EXHAUSTED on an oversized message, keeping the events read before it", async () => {
+    const p = await pipeline({ maxMessageBytes: 2048 });
+    const good = Array.from({ length: 5 }, (_, i) => makeEvent("invoked", { actorId: `big-${i}` }).bytes);
+    const oversized = Buffer.alloc(4096, 1);
+    const result = await emit({ target: p.target, frames: [...good, oversized] });
+    expect(result.acknowledged).toBe(false);
+    expect(result.error?.code).toBe("resource_exhausted");
+    expect(result.error?.message).toMatch(/larger than max/);
+    await p.sidecar.waitFor(5, { timeoutMs: 20_000 });
+    const report = compareDelivery(good.map((bytes) => ({ bytes, key: "" })), p.sidecar.received("pubsub", "dapr-events"));
+    expect(report.missing).toBe(0);
+    expect(p.bridge.status().activeStreams).toBe(0);
+  });
+
   it("delivers every event while the sidecar fails 30% of calls with UNAVAILABLE, keeping per-key order", async () => {
     const p = await pipeline({}, { faults: { failureRate: 0.3, failureCode: GrpcStatus.UNAVAILABLE }, seed: 7 });
     const sent: SentFrame[] = [];
