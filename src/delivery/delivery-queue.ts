@@ -11,6 +11,7 @@ import { type Entry, type Target, toEntry } from "./entry.js";
 import { Fifo } from "./fifo.js";
 import { KeyLanes } from "./key-lanes.js";
 import { MinHeap } from "./min-heap.js";
+import { Waiters } from "./waiters.js";
 import type { DeliveryObserver } from "./observer.js";
 
 /** Calls in flight above which a batch that is not full waits for more events. */
@@ -71,8 +72,8 @@ export class DeliveryQueue {
   private pumpQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private timerDue = Infinity;
-  private idleWaiters: Array<() => void> = [];
-  private roomWaiters: Array<() => void> = [];
+  private readonly idleWaiters = new Waiters();
+  private readonly roomWaiters = new Waiters();
   private closed = false;
 
   constructor(options: DeliveryQueueOptions) {
@@ -111,7 +112,7 @@ export class DeliveryQueue {
   async waitForRoom(signal?: AbortSignal): Promise<void> {
     while (!this.hasRoom()) {
       signal?.throwIfAborted();
-      await this.waitFor(this.roomWaiters, signal);
+      await this.roomWaiters.wait(signal);
     }
   }
 
@@ -133,7 +134,7 @@ export class DeliveryQueue {
     const deadline = AbortSignal.timeout(timeoutMs);
     const both = signal === undefined ? deadline : AbortSignal.any([deadline, signal]);
     try {
-      while (!this.isIdle()) await this.waitFor(this.idleWaiters, both);
+      while (!this.isIdle()) await this.idleWaiters.wait(both);
       return true;
     } catch {
       return false;
@@ -150,7 +151,7 @@ export class DeliveryQueue {
     this.retries.clear();
     this.window.clear();
     this.lanes.clear();
-    this.wake(this.roomWaiters);
+    this.roomWaiters.wake();
   }
 
   private isIdle(): boolean {
@@ -378,33 +379,7 @@ export class DeliveryQueue {
   private afterChange(): void {
     this.pageIn();
     this.schedulePump();
-    if (this.hasRoom()) this.wake(this.roomWaiters);
-    if (this.isIdle()) this.wake(this.idleWaiters);
-  }
-
-  private wake(waiters: Array<() => void>): void {
-    if (waiters.length === 0) return;
-    const woken = waiters.splice(0);
-    for (const resolve of woken) resolve();
-  }
-
-  private waitFor(waiters: Array<() => void>, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const index = waiters.indexOf(done);
-        if (index >= 0) waiters.splice(index, 1);
-        reject(BridgeError.from(signal?.reason ?? new BridgeError(ErrorCode.Aborted, "aborted")));
-      };
-      const done = (): void => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      if (signal?.aborted === true) {
-        onAbort();
-        return;
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
-      waiters.push(done);
-    });
+    if (this.hasRoom()) this.roomWaiters.wake();
+    if (this.isIdle()) this.idleWaiters.wake();
   }
 }
