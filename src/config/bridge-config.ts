@@ -45,7 +45,7 @@ export interface BatchConfig {
   readonly maxEntries: number;
   /** Payload bytes per bulk call. @default 1048576 */
   readonly maxBytes: number;
-  /** How long a non-full batch waits for more events, ms. @default 2 */
+  /** How long a non-full batch waits for more events, ms; batches also grow while two calls are in flight. @default 0 */
   readonly lingerMs: number;
   /** Publish calls in flight at once. @default 8 */
   readonly maxInFlight: number;
@@ -98,7 +98,7 @@ export interface BridgeConfig {
   readonly spoolMaxEvents: number;
   /** Spool bound, payload bytes. @default 1073741824 */
   readonly spoolMaxBytes: number;
-  /** Events held in memory for delivery (the window). @default 20000 */
+  /** Events held in memory for delivery (the window). @default 10000 */
   readonly maxInMemoryEvents: number;
   /** @default "key" */
   readonly ordering: "key" | "none";

@@ -113,7 +113,7 @@ const retrySettings = {
 const batchSettings = {
   maxEntries: setting({ schema: positiveInt().default(100), kind: "integer", flag: "--batch-max-entries", env: ["BRIDGE_BATCH_MAX_ENTRIES"], description: "Entries per bulk publish call." }),
   maxBytes: setting({ schema: positiveInt().default(1_048_576), kind: "integer", flag: "--batch-max-bytes", env: ["BRIDGE_BATCH_MAX_BYTES"], description: "Payload bytes per bulk publish call." }),
-  lingerMs: setting({ schema: durationMs({ min: 0 }).default(2), kind: "duration", flag: "--batch-linger", env: ["BRIDGE_BATCH_LINGER_MS"], description: "How long a non-full batch waits for more events." }),
+  lingerMs: setting({ schema: durationMs({ min: 0 }).default(0), kind: "duration", flag: "--batch-linger", env: ["BRIDGE_BATCH_LINGER_MS"], description: "How long a non-full batch waits for more events before it may be sent; batches also grow on their own while two calls are in flight." }),
   maxInFlight: setting({ schema: positiveInt().default(8), kind: "integer", flag: "--max-in-flight", env: ["BRIDGE_BATCH_MAX_IN_FLIGHT"], description: "Publish calls in flight at once." }),
 };
 
@@ -173,7 +173,7 @@ export const SETTINGS = {
   spoolDir: setting({ schema: nonEmpty().default("./data"), kind: "string", flag: "--spool-dir", env: ["BRIDGE_SPOOL_DIR"], description: "Directory of the spool database." }),
   spoolMaxEvents: setting({ schema: positiveInt().default(1_000_000), kind: "integer", flag: "--spool-max-events", env: ["BRIDGE_SPOOL_MAX_EVENTS"], description: "Spool bound, events; when full the sink stops reading." }),
   spoolMaxBytes: setting({ schema: positiveInt().default(1_073_741_824), kind: "integer", flag: "--spool-max-bytes", env: ["BRIDGE_SPOOL_MAX_BYTES"], description: "Spool bound, payload bytes; when full the sink stops reading." }),
-  maxInMemoryEvents: setting({ schema: positiveInt().default(20_000), kind: "integer", flag: "--max-in-memory-events", env: ["BRIDGE_MAX_IN_MEMORY_EVENTS"], description: "Events held in memory for delivery (the window)." }),
+  maxInMemoryEvents: setting({ schema: positiveInt().default(10_000), kind: "integer", flag: "--max-in-memory-events", env: ["BRIDGE_MAX_IN_MEMORY_EVENTS"], description: "Events held in memory for delivery (the window)." }),
   ordering: setting({ schema: z.enum(["key", "none"]).default("key"), kind: "enum", flag: "--ordering", env: ["BRIDGE_ORDERING"], description: "`key`: in order per partition key; `none`: no order." }),
   retry: { description: "Retry policy of publishing (DESIGN.md §5).", children: retrySettings, schema: z.strictObject(shapeOf(retrySettings)).prefault({}) },
   batch: { description: "Publishing batches (the bulk API).", children: batchSettings, schema: z.strictObject(shapeOf(batchSettings)).prefault({}) },

@@ -75,6 +75,8 @@ export class DeliveryQueue {
   private readonly idleWaiters = new Waiters();
   private readonly roomWaiters = new Waiters();
   private closed = false;
+  /** Seqs published but not yet deleted from the spool (see flushRemovals). */
+  private removals: number[] = [];
 
   constructor(options: DeliveryQueueOptions) {
     this.opts = options;
@@ -148,6 +150,7 @@ export class DeliveryQueue {
     this.abort.abort(new BridgeError(ErrorCode.Aborted, "the delivery queue was closed"));
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.calls.onIdle();
+    this.flushRemovals();
     this.retries.clear();
     this.window.clear();
     this.lanes.clear();
@@ -155,7 +158,7 @@ export class DeliveryQueue {
   }
 
   private isIdle(): boolean {
-    return this.window.size === 0 && !this.backlogOnDisk;
+    return this.window.size === 0 && !this.backlogOnDisk && this.removals.length === 0;
   }
 
   private admit(event: SpooledEvent): void {
@@ -199,7 +202,26 @@ export class DeliveryQueue {
     });
   }
 
+  /**
+   * Deletes published events from the spool: the batches settled during one turn of the
+   * event loop share one transaction.
+   */
+  private flushRemovals(): void {
+    if (this.removals.length === 0) return;
+    const seqs = this.removals;
+    this.removals = [];
+    try {
+      this.opts.spool.remove(seqs);
+    } catch (error) {
+      // Published but still in the spool: redelivered after a restart (at-least-once).
+      this.opts.logger.error({ err: BridgeError.from(error) }, "could not remove published events from the spool");
+    }
+    if (this.hasRoom()) this.roomWaiters.wake();
+    if (this.isIdle()) this.idleWaiters.wake();
+  }
+
   private pump(): void {
+    this.flushRemovals();
     if (this.closed) return;
     const now = this.now();
     this.releaseDueRetries(now);
@@ -276,12 +298,7 @@ export class DeliveryQueue {
       else this.fail(entry, error);
     }
     if (done.length > 0) {
-      try {
-        this.opts.spool.remove(done.map((e) => e.seq));
-      } catch (error) {
-        // Published but still in the spool: redelivered after a restart (at-least-once).
-        this.opts.logger.error({ err: BridgeError.from(error) }, "could not remove published events from the spool");
-      }
+      for (const entry of done) this.removals.push(entry.seq);
       this.opts.observer?.published(target.pubsub, target.topic, done, this.now());
       for (const entry of done) this.finish(entry);
     }

@@ -1,0 +1,223 @@
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { BridgeError, ErrorCode } from "../src/errors/bridge-error.js";
+import type { BaselineMode, BaselineReport } from "./sinks.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository root, whether this module runs compiled (`dist/bench`) or from source (`bench`). */
+const root = path.basename(path.dirname(here)) === "dist" ? path.resolve(here, "../..") : path.resolve(here, "..");
+
+/** The compiled CLI (`dist/src/cli/main.js`). */
+export const BRIDGE_CLI = path.join(root, "dist/src/cli/main.js");
+/** The compiled baseline sink child entry (`dist/bench/sink-child.js`), built by `bench/tsconfig.json`. */
+export const SINK_CHILD = path.join(root, "dist/bench/sink-child.js");
+
+/** Peak resident memory of a process, sampled from `/proc/<pid>/status` (Linux only). */
+export class RssSampler {
+  #peakKb = 0;
+  readonly #timer: NodeJS.Timeout;
+
+  /** Samples every `intervalMs` milliseconds until {@link stop}. */
+  constructor(
+    private readonly pid: number,
+    intervalMs = 50,
+  ) {
+    this.sample();
+    this.#timer = setInterval(() => this.sample(), intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Peak VmRSS so far, in MB; undefined where /proc is not available. */
+  get peakMb(): number | undefined {
+    return this.#peakKb === 0 ? undefined : Math.round((this.#peakKb / 1024) * 10) / 10;
+  }
+
+  /** Takes one sample now (also called before reading the peak at the end of a phase). */
+  sample(): void {
+    try {
+      const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
+      if (match?.[1] !== undefined) this.#peakKb = Math.max(this.#peakKb, Number(match[1]));
+    } catch {
+      // The process has exited or /proc does not exist: keep the peak seen so far.
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** CPU time (user + system) a process has used, in ms, from `/proc/<pid>/stat`; NaN where unavailable. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU use of the bench process and of the process under test over a phase, in % of one core. */
+export interface CpuShare {
+  /** This process: emitter (and dev sidecar, for naive and bridge scenarios). */
+  readonly benchPercent: number;
+  /** The process under test (bridge or baseline sink child); NaN when it runs in this process. */
+  readonly sutPercent: number;
+}
+
+/** Starts measuring CPU use; call the result at the end of the phase. */
+export function measureCpu(pid: number | undefined): () => CpuShare {
+  const started = performance.now();
+  const self = process.cpuUsage();
+  const child = pid === undefined ? Number.NaN : processCpuMs(pid);
+  return () => {
+    const wall = performance.now() - started;
+    const used = process.cpuUsage(self);
+    const childNow = pid === undefined ? Number.NaN : processCpuMs(pid);
+    return {
+      benchPercent: Math.round(((used.user + used.system) / 1000 / wall) * 100),
+      sutPercent: Math.round(((childNow - child) / wall) * 100),
+    };
+  };
+}
+
+/** A bridge (`dapr-event-bridge run`) running as a child process. */
+export interface BridgeProcess {
+  readonly pid: number;
+  /** The sink's bound `HOST:PORT`. */
+  readonly address: string;
+  readonly rss: RssSampler;
+  /** SIGTERM (drain), then waits for exit; SIGKILL after `timeoutMs`. Resolves with the exit code. */
+  stop(timeoutMs?: number): Promise<number | null>;
+}
+
+/** Options of {@link startBridgeProcess}. */
+export interface BridgeProcessOptions {
+  readonly daprGrpcEndpoint: string;
+  readonly durability: "disk" | "memory";
+  readonly spoolDir: string;
+  /** Extra `run` flags. @default [] */
+  readonly extraArgs?: readonly string[];
+  /** Extra node flags, e.g. `--cpu-prof`. @default [] */
+  readonly nodeArgs?: readonly string[];
+  /** How long to wait for "sink listening", in ms. @default 30000 */
+  readonly startTimeoutMs?: number;
+}
+
+/** Starts the compiled bridge CLI on loopback port 0 and resolves once its sink listens. */
+export async function startBridgeProcess(options: BridgeProcessOptions): Promise<BridgeProcess> {
+  if (!existsSync(BRIDGE_CLI)) throw new BridgeError(ErrorCode.InvalidConfig, `${BRIDGE_CLI} is missing: run \`npm run build\` first`);
+  const args = [
+    ...(options.nodeArgs ?? []),
+    BRIDGE_CLI,
+    "run",
+    "--listen", "127.0.0.1:0",
+    "--metrics-listen", "",
+    "--log-level", "info",
+    "--dapr-grpc-endpoint", options.daprGrpcEndpoint,
+    "--durability", options.durability,
+    "--spool-dir", options.spoolDir,
+    ...(options.extraArgs ?? []),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const tail: string[] = [];
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail("it did not log \"sink listening\" in time"), options.startTimeoutMs ?? 30_000);
+    function fail(why: string): void {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(new BridgeError(ErrorCode.Internal, `the bridge child process failed to start: ${why}; last output: ${tail.join(" | ")}`));
+    }
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        tail.push(line);
+        if (tail.length > 5) tail.shift();
+        if (!line.includes("\"sink listening\"")) return;
+        const parsed = JSON.parse(line) as { address?: unknown };
+        clearTimeout(timer);
+        resolve(String(parsed.address));
+      });
+    }
+    void exited.then((code) => fail(`it exited with code ${String(code)}`));
+  });
+  const pid = child.pid ?? 0;
+  const rss = new RssSampler(pid);
+  return {
+    pid,
+    address,
+    rss,
+    stop: (timeoutMs = 20_000) => stopChild(child, exited, timeoutMs).finally(() => rss.stop()),
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>, timeoutMs: number): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A baseline sink running in a child process (see `sink-child.ts`). */
+export interface BaselineProcess {
+  readonly pid: number;
+  readonly address: string;
+  readonly rss: RssSampler;
+  report(): Promise<BaselineReport>;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Forks the compiled baseline sink child and resolves once it listens. */
+export async function startBaselineProcess(mode: BaselineMode, daprGrpcEndpoint?: string): Promise<BaselineProcess> {
+  if (!existsSync(SINK_CHILD)) {
+    throw new BridgeError(ErrorCode.InvalidConfig, `${SINK_CHILD} is missing: run \`tsc -p bench/tsconfig.json\` first`);
+  }
+  const child = fork(SINK_CHILD, daprGrpcEndpoint === undefined ? [mode] : [mode, daprGrpcEndpoint], { stdio: "inherit" });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const next = <T>(pick: (message: Record<string, unknown>) => T | undefined): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message: unknown): void => {
+        const value = pick(message as Record<string, unknown>);
+        if (value === undefined) return;
+        child.off("message", onMessage);
+        resolve(value);
+      };
+      child.on("message", onMessage);
+      void exited.then((code) => reject(new BridgeError(ErrorCode.Internal, `the ${mode} sink child exited with code ${String(code)}`)));
+    });
+  const address = await next((m) => (typeof m["address"] === "string" ? m["address"] : undefined));
+  const pid = child.pid ?? 0;
+  const rss = new RssSampler(pid);
+  return {
+    pid,
+    address,
+    rss,
+    report: () => {
+      const reply = next((m) => m["report"] as BaselineReport | undefined);
+      child.send("report");
+      return reply;
+    },
+    reset: async () => {
+      const reply = next((m) => (m["reset"] === true ? true : undefined));
+      child.send("reset");
+      await reply;
+    },
+    close: async () => {
+      rss.stop();
+      if (child.connected) child.send("close");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
