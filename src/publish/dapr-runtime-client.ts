@@ -69,9 +69,11 @@ export interface MethodCodec<Req, Res> {
 }
 
 function encoder<T>(type: protobuf.Type): (value: T) => Buffer {
+  // The request interfaces above already hold wire types (Uint8Array for bytes, plain objects
+  // for maps), so encode them directly: no fromObject copy on the publish path.
   return (value) => {
-    const message = type.fromObject(value as Record<string, unknown>);
-    return Buffer.from(type.encode(message).finish());
+    const bytes = type.encode(value as Record<string, unknown>).finish();
+    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }
 

@@ -1,6 +1,6 @@
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { SpoolCounts, validateSpoolBounds, type SpoolBoundsOptions } from "./spool-bounds.js";
-import type { DeadLetterUpdate, OutboundEvent, Spool, SpooledEvent, SpoolStats } from "./spool.js";
+import { spooledFrom, type DeadLetterUpdate, type OutboundEvent, type Spool, type SpooledEvent, type SpoolStats } from "./spool.js";
 
 /** Options of a {@link MemorySpool}: its bounds. */
 export type MemorySpoolOptions = SpoolBoundsOptions;
@@ -30,7 +30,7 @@ export class MemorySpool implements Spool {
   append(events: readonly OutboundEvent[]): SpooledEvent[] {
     this.#open();
     return events.map((event) => {
-      const spooled: SpooledEvent = { ...event, seq: this.#nextSeq++, attempts: 0 };
+      const spooled = spooledFrom(event, this.#nextSeq++);
       this.#entries.set(spooled.seq, { event: spooled, dead: false });
       this.#order.push(spooled.seq);
       this.#counts.pending++;

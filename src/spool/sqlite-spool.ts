@@ -7,7 +7,7 @@ import { openSpoolDatabase } from "./schema.js";
 import { SpoolCounts, validateSpoolBounds } from "./spool-bounds.js";
 import { guarded, spoolFailure } from "./spool-failure.js";
 import { acquireSpoolLock, type SpoolLock } from "./spool-lock.js";
-import type { DeadLetterUpdate, OutboundEvent, Spool, SpooledEvent, SpoolStats } from "./spool.js";
+import { spooledFrom, type DeadLetterUpdate, type OutboundEvent, type Spool, type SpooledEvent, type SpoolStats } from "./spool.js";
 
 /** Name of the database file in the spool directory. */
 export const SPOOL_FILE_NAME = "spool.db";
@@ -143,7 +143,7 @@ export class SqliteSpool implements Spool {
             event.acceptedAt,
             event.deadLetter === true ? 1 : 0,
           );
-          return { ...event, seq: Number(lastInsertRowid), attempts: 0 };
+          return spooledFrom(event, Number(lastInsertRowid));
         }),
       )(),
     );
