@@ -14,6 +14,10 @@ import { MinHeap } from "./min-heap.js";
 import { Waiters } from "./waiters.js";
 import type { DeliveryObserver } from "./observer.js";
 
+/** Published events whose spool removal may wait, and for how long (ms): fewer transactions. */
+const REMOVAL_BATCH = 4096;
+const REMOVAL_DELAY_MS = 20;
+
 /** Calls in flight above which a batch that is not full waits for more events. */
 const PARTIAL_BATCH_MAX_IN_FLIGHT = 2;
 
@@ -77,6 +81,7 @@ export class DeliveryQueue {
   private closed = false;
   /** Seqs published but not yet deleted from the spool (see flushRemovals). */
   private removals: number[] = [];
+  private removalTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DeliveryQueueOptions) {
     this.opts = options;
@@ -203,10 +208,15 @@ export class DeliveryQueue {
   }
 
   /**
-   * Deletes published events from the spool: the batches settled during one turn of the
-   * event loop share one transaction.
+   * Deletes published events from the spool in one statement. Removals wait up to
+   * REMOVAL_DELAY_MS (or until REMOVAL_BATCH gathered) so that many settled batches share one
+   * transaction; a crash in that window only repeats those events (at-least-once).
    */
   private flushRemovals(): void {
+    if (this.removalTimer !== undefined) {
+      clearTimeout(this.removalTimer);
+      this.removalTimer = undefined;
+    }
     if (this.removals.length === 0) return;
     const seqs = this.removals;
     this.removals = [];
@@ -220,8 +230,21 @@ export class DeliveryQueue {
     if (this.isIdle()) this.idleWaiters.wake();
   }
 
+  /** Flushes removals when enough gathered, else within REMOVAL_DELAY_MS. */
+  private scheduleRemovals(): void {
+    if (this.removals.length >= REMOVAL_BATCH) {
+      this.flushRemovals();
+      return;
+    }
+    if (this.removalTimer !== undefined || this.removals.length === 0) return;
+    this.removalTimer = setTimeout(() => {
+      this.removalTimer = undefined;
+      this.flushRemovals();
+    }, REMOVAL_DELAY_MS);
+  }
+
   private pump(): void {
-    this.flushRemovals();
+    this.scheduleRemovals();
     if (this.closed) return;
     const now = this.now();
     this.releaseDueRetries(now);

@@ -7,6 +7,9 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { MIGRATIONS, SPOOL_APPLICATION_ID, inspectSpoolFile, openSpoolDatabase, type Migration } from "./schema.js";
+
+/** The schema version this code writes. */
+const LATEST = MIGRATIONS.length;
 import { SqliteSpool, spoolFilePath } from "./sqlite-spool.js";
 
 function hash(file: string): string {
@@ -64,7 +67,7 @@ describe("spool schema", () => {
     writeFileSync(join(dir, "other.db"), "");
     expect(inspectSpoolFile(join(dir, "other.db"))).toEqual({ kind: "empty" });
     openSpoolDatabase({ file: join(dir, "other.db") }).close();
-    expect(inspectSpoolFile(join(dir, "other.db"))).toEqual({ kind: "spool", version: 1 });
+    expect(inspectSpoolFile(join(dir, "other.db"))).toEqual({ kind: "spool", version: LATEST });
   });
 
   it("refuses a file that is not an SQLite database and leaves it untouched", () => {
@@ -84,27 +87,46 @@ describe("spool schema", () => {
     const db = new Database(file);
     db.pragma("user_version = 99");
     db.close();
-    expectRefusedUntouched(/schema version 99, newer than this bridge knows \(1\).*Upgrade the bridge/, true);
+    expectRefusedUntouched(new RegExp(`schema version 99, newer than this bridge knows \\(${LATEST}\\).*Upgrade the bridge`), true);
   });
 
   it("runs missing migrations forward and records the version", () => {
     openSpool().close();
-    const withV2: Migration[] = [
+    const next = LATEST + 1;
+    const withNext: Migration[] = [
       ...MIGRATIONS,
-      { version: 2, description: "add a note column", up: (db) => db.exec("ALTER TABLE events ADD COLUMN note TEXT") },
+      { version: next, description: "add a note column", up: (db) => db.exec("ALTER TABLE events ADD COLUMN note TEXT") },
     ];
-    expect(inspectSpoolFile(file, withV2)).toEqual({ kind: "spool", version: 1 });
-    const db = openSpoolDatabase({ file, migrations: withV2 });
+    expect(inspectSpoolFile(file, withNext)).toEqual({ kind: "spool", version: LATEST });
+    const db = openSpoolDatabase({ file, migrations: withNext });
     try {
-      expect(db.pragma("user_version", { simple: true })).toBe(2);
+      expect(db.pragma("user_version", { simple: true })).toBe(next);
       expect(db.pragma("application_id", { simple: true })).toBe(SPOOL_APPLICATION_ID);
       const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events')").all();
       expect(columns.map((c) => c.name)).toContain("note");
     } finally {
       db.close();
     }
-    // Code that only knows version 1 now refuses the file.
+    // Code that only knows the current version now refuses the file.
     expect(() => inspectSpoolFile(file)).toThrow(/newer than this bridge knows/);
+  });
+
+  it("migrates a version-1 spool (written by an older bridge) forward, keeping its events", () => {
+    const v1 = openSpoolDatabase({ file, migrations: MIGRATIONS.slice(0, 1) });
+    v1.prepare(
+      "INSERT INTO events (id, key, type, pubsub, topic, format, payload, accepted_at) VALUES ('a', 'k', 't', 'p', 'x', 'json', x'00', 1)",
+    ).run();
+    v1.close();
+    expect(inspectSpoolFile(file)).toEqual({ kind: "spool", version: 1 });
+    const db = openSpoolDatabase({ file });
+    try {
+      expect(db.pragma("user_version", { simple: true })).toBe(LATEST);
+      expect(db.prepare("SELECT count(*) AS n FROM events").get()).toEqual({ n: 1 });
+      const indexes = db.prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'index'").all();
+      expect(indexes.map((i) => i.name)).toEqual(["events_dead"]);
+    } finally {
+      db.close();
+    }
   });
 
   it("rolls a failing migration back entirely", () => {
@@ -112,7 +134,7 @@ describe("spool schema", () => {
     const broken: Migration[] = [
       ...MIGRATIONS,
       {
-        version: 2,
+        version: LATEST + 1,
         description: "half done",
         up: (db) => {
           db.exec("CREATE TABLE extra (x)");
@@ -122,10 +144,10 @@ describe("spool schema", () => {
     ];
     const error = refusal(() => openSpoolDatabase({ file, migrations: broken }));
     expect(error.code).toBe(ErrorCode.Spool);
-    expect(error.message).toMatch(/Migration to version 2 \(half done\) failed in .*spool\.db/);
+    expect(error.message).toMatch(new RegExp(`Migration to version ${LATEST + 1} \\(half done\\) failed in .*spool\\.db`));
     const db = new Database(file, { readonly: true });
     try {
-      expect(db.pragma("user_version", { simple: true })).toBe(1);
+      expect(db.pragma("user_version", { simple: true })).toBe(LATEST);
       expect(db.prepare("SELECT name FROM sqlite_schema WHERE name = 'extra'").get()).toBeUndefined();
     } finally {
       db.close();
@@ -133,8 +155,8 @@ describe("spool schema", () => {
   });
 
   it("refuses migrations that are not numbered 1, 2, 3", () => {
-    const gap: Migration[] = [...MIGRATIONS, { version: 3, description: "gap", up: () => undefined }];
-    expect(() => openSpoolDatabase({ file, migrations: gap })).toThrow(/expected 2/);
+    const gap: Migration[] = [...MIGRATIONS, { version: LATEST + 2, description: "gap", up: () => undefined }];
+    expect(() => openSpoolDatabase({ file, migrations: gap })).toThrow(`expected ${LATEST + 1}`);
     expect(existsSync(file)).toBe(false);
   });
 

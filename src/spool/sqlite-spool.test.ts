@@ -5,6 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { MIGRATIONS } from "./schema.js";
 import { SqliteSpool, spoolFilePath } from "./sqlite-spool.js";
 import type { OutboundEvent } from "./spool.js";
 
@@ -53,7 +54,7 @@ describe("SqliteSpool", () => {
     const db = new Database(spoolFilePath(dir), { readonly: true });
     try {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-      expect(db.pragma("user_version", { simple: true })).toBe(1);
+      expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
     } finally {
       db.close();
     }

@@ -78,7 +78,7 @@ function toSpooledEvent(row: EventRow, file: string): SpooledEvent {
 interface Statements {
   insert: Database.Statement<[string, string, string, string, string, string, Uint8Array, number, number]>;
   readPending: Database.Statement<[number, number], EventRow>;
-  remove: Database.Statement<[number], { state: string; bytes: number }>;
+  remove: Database.Statement<[string], { state: string; bytes: number }>;
   setAttempts: Database.Statement<[number, number]>;
   current: Database.Statement<[number], { state: string; bytes: number }>;
   markDead: Database.Statement<[Uint8Array, string, string, string, string, number, number, number]>;
@@ -166,7 +166,8 @@ export class SqliteSpool implements Spool {
     const statements = this.#open();
     if (seqs.length === 0) return;
     const removed = guarded(`Removing ${seqs.length} published events failed`, this.file, () =>
-      this.#db.transaction(() => seqs.map((seq) => statements.remove.get(seq)))(),
+      // One statement for the whole batch: the seqs travel as one JSON array.
+      statements.remove.all(JSON.stringify(seqs)),
     );
     for (const row of removed) {
       if (row === undefined) continue;
@@ -257,7 +258,9 @@ function prepare(db: Database.Database): Statements {
     readPending: db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
     ),
-    remove: db.prepare("DELETE FROM events WHERE seq = ? RETURNING state, length(payload) AS bytes"),
+    remove: db.prepare(
+      "DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?)) RETURNING state, length(payload) AS bytes",
+    ),
     setAttempts: db.prepare("UPDATE events SET attempts = ? WHERE seq = ?"),
     current: db.prepare("SELECT state, length(payload) AS bytes FROM events WHERE seq = ?"),
     markDead: db.prepare(
