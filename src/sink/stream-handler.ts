@@ -66,6 +66,11 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
     stream.abort(new BridgeError(ErrorCode.Unavailable, "the bridge is shutting down; events read so far are committed"));
     call.destroy();
   };
+  const failStream = (reason: BridgeError): void => {
+    if (stream.signal.aborted) return;
+    stream.abort(reason);
+    call.destroy();
+  };
   call.once("cancelled", onCancel);
   options.shutdown.addEventListener("abort", onShutdown, { once: true });
   observer?.streamOpened(identity);
@@ -82,7 +87,14 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
           "undecodable frame kept as io.dapr.bridge.undecodable and dead-lettered",
         );
       }
-      if (outcome.kind !== "dropped") last = commit.add(outcome.event);
+      if (outcome.kind !== "dropped") {
+        const group = commit.add(outcome.event);
+        if (group !== last) {
+          last = group;
+          // A group that cannot be committed ends the stream now (one handler per group, not per event).
+          group.committed.catch((error: unknown) => failStream(BridgeError.from(error)));
+        }
+      }
       if (!options.hasRoom()) {
         const waitStart = performance.now();
         await options.waitForRoom(stream.signal);
