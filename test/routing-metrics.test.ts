@@ -255,6 +255,7 @@ describe("every documented series is served and moves as events flow", () => {
     p.sidecar.setFaults({ unavailable: false, latencyMs: 60_000 });
     const hanging = await scrapeUntil(p, (s) => value(s, "in_flight_calls") > 0, "publish calls in flight");
     expect(value(hanging, "in_flight_calls")).toBeLessThanOrEqual(8);
+    expect(value(hanging, "in_flight_events")).toBeGreaterThanOrEqual(value(hanging, "in_flight_calls"));
 
     // 3. The sidecar heals: everything is published, the gauges fall back to 0.
     p.sidecar.setFaults({ latencyMs: 0 });
@@ -263,7 +264,7 @@ describe("every documented series is served and moves as events flow", () => {
     await p.sidecar.waitFor((r) => compareDelivery(sent, r).missing === 0, { timeoutMs: 30_000 });
     const healed = await scrapeUntil(
       p,
-      (s) => value(s, "spool_pending_events") === 0 && value(s, "in_flight_calls") === 0 && value(s, "active_streams") === 0,
+      (s) => value(s, "spool_pending_events") === 0 && value(s, "in_flight_calls") === 0 && value(s, "in_flight_events") === 0 && value(s, "active_streams") === 0,
       "the backlog to drain",
     );
     const mainTopic = p.sidecar.received("pubsub", "dapr-events").length;

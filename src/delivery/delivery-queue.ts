@@ -47,6 +47,8 @@ export interface DeliveryStatus {
   readonly inWindow: number;
   /** Publish calls in flight. */
   readonly inFlightCalls: number;
+  /** Events in those calls. */
+  readonly inFlightEvents: number;
   /** Events waiting for a retry. */
   readonly retrying: number;
   /** Whether committed events wait in the spool beyond the window. */
@@ -82,6 +84,7 @@ export class DeliveryQueue {
   /** Seqs published but not yet deleted from the spool (see flushRemovals). */
   private removals: number[] = [];
   private removalTimer: NodeJS.Timeout | undefined;
+  private inFlightEvents = 0;
 
   constructor(options: DeliveryQueueOptions) {
     this.opts = options;
@@ -128,6 +131,7 @@ export class DeliveryQueue {
     return {
       inWindow: this.window.size,
       inFlightCalls: this.calls.pending,
+      inFlightEvents: this.inFlightEvents,
       retrying: this.retries.size,
       backlogOnDisk: this.backlogOnDisk,
     };
@@ -270,6 +274,7 @@ export class DeliveryQueue {
           batch.push(next);
           bytes += next.payload.byteLength;
         }
+        this.inFlightEvents += batch.length;
         void this.calls.add(() => this.send(target, batch));
       }
     }
@@ -309,6 +314,7 @@ export class DeliveryQueue {
       const reason = BridgeError.from(error, `publish to ${target.pubsub}/${target.topic}`);
       failed = new Map(items.map((item) => [item.entryId, reason]));
     }
+    this.inFlightEvents -= batch.length;
     if (this.closed) return;
     this.settle(target, batch, failed);
   }

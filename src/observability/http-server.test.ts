@@ -49,7 +49,7 @@ const RUNNING: BridgeStatus = {
   sinkAddress: "127.0.0.1:50051",
   activeStreams: 1,
   spool: { pending: 7, dead: 0, bytes: 700 },
-  delivery: { inWindow: 7, inFlightCalls: 1, retrying: 0, backlogOnDisk: false },
+  delivery: { inWindow: 7, inFlightCalls: 1, inFlightEvents: 0, retrying: 0, backlogOnDisk: false },
 };
 
 const opened: ObservabilityServer[] = [];

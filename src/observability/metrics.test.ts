@@ -136,7 +136,7 @@ describe("BridgeMetrics", () => {
       state: "running",
       activeStreams: 0,
       spool: { pending: 42, dead: 3, bytes: 4096 },
-      delivery: { inWindow: 40, inFlightCalls: 2, retrying: 5, backlogOnDisk: true },
+      delivery: { inWindow: 40, inFlightCalls: 2, inFlightEvents: 17, retrying: 5, backlogOnDisk: true },
     };
     metrics.bindStatus(() => status);
     let s = await series(metrics);
@@ -145,6 +145,7 @@ describe("BridgeMetrics", () => {
     expect(s.get(`${P}spool_bytes`)).toBe(4096);
     expect(s.get(`${P}window_events`)).toBe(40);
     expect(s.get(`${P}in_flight_calls`)).toBe(2);
+    expect(s.get(`${P}in_flight_events`)).toBe(17);
     expect(s.get(`${P}retrying_events`)).toBe(5);
     expect(s.get(`${P}backlog_on_disk`)).toBe(1);
 

@@ -112,6 +112,7 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
     this.statusGauge("spool_bytes", "Payload bytes held by the spool (pending and dead).", (s) => s.spool?.bytes);
     this.statusGauge("spool_dead_events", "Dead letters parked in the spool because their publish failed.", (s) => s.spool?.dead);
     this.statusGauge("in_flight_calls", "Publish calls to the sidecar in flight.", (s) => s.delivery?.inFlightCalls);
+    this.statusGauge("in_flight_events", "Events in the publish calls in flight.", (s) => s.delivery?.inFlightEvents);
     this.statusGauge("window_events", "Events in the in-memory delivery window (ready, in flight or waiting to retry).", (s) => s.delivery?.inWindow);
     this.statusGauge("retrying_events", "Events in the window waiting for a retry backoff.", (s) => s.delivery?.retrying);
     this.statusGauge("backlog_on_disk", "1 when committed events wait in the spool beyond the in-memory window, else 0.", (s) =>

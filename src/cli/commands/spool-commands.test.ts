@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,6 +86,26 @@ describe("spool and dead-letters commands", () => {
 
     const json = await run(spoolCommand(), ["stats", "--spool-dir", dir, "--json"]);
     expect(JSON.parse(json.out)).toMatchObject({ pending: 1, dead: 2, bytes: 400, file: join(dir, "spool.db") });
+  });
+
+  it("spool stats asks a running bridge's metrics for the events in flight", async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      res.end("# TYPE dapr_event_bridge_in_flight_events gauge\ndapr_event_bridge_in_flight_events 7\n");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}/metrics`;
+      const human = await run(spoolCommand(), ["stats", "--spool-dir", dir, "--metrics-url", url]);
+      expect(human.out).toMatch(/in flight\s+7\n/);
+      const json = await run(spoolCommand(), ["stats", "--spool-dir", dir, "--metrics-url", url, "--json"]);
+      expect(JSON.parse(json.out)).toMatchObject({ inFlight: 7 });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    const closed = await run(spoolCommand(), ["stats", "--spool-dir", dir, "--metrics-url", "http://127.0.0.1:9/metrics"]);
+    expect(closed.out).toMatch(/in flight\s+unknown \(no bridge answered at http:\/\/127\.0\.0\.1:9\/metrics\)\n/);
   });
 
   it("exits 2 with what went wrong and what to do", async () => {

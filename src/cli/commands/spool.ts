@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { BridgeError } from "../../errors/bridge-error.js";
 import { spoolStats } from "../../spool/dead-letters.js";
+import { parsePrometheusText } from "../../observability/prometheus-text.js";
 
 /** The spool directory when `--spool-dir` is not given (DESIGN.md §5). */
 export const DEFAULT_SPOOL_DIR = "./data";
@@ -54,24 +55,46 @@ export function formatAge(ms: number): string {
 interface StatsFlags {
   spoolDir: string;
   json?: boolean;
+  metricsUrl: string;
+}
+
+/** Where `spool stats` asks a running bridge for its in-flight events. */
+const DEFAULT_METRICS_URL = "http://127.0.0.1:9464/metrics";
+
+/**
+ * Events in flight, read from a running bridge's metrics (the spool file cannot know them):
+ * undefined when no bridge answers within a second.
+ */
+async function inFlightEvents(url: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    if (!response.ok) return undefined;
+    return parsePrometheusText(await response.text()).get("dapr_event_bridge_in_flight_events");
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * `spool stats [--spool-dir DIR] [--json]`: pending and dead events, bytes held and the age
- * of the oldest pending event, read from the spool file without writing (safe beside a
- * running bridge). Errors print what went wrong and what to do, and exit with code 2.
+ * `spool stats [--spool-dir DIR] [--metrics-url URL] [--json]`: pending and dead events, bytes
+ * held and the age of the oldest pending event, read from the spool file without writing (safe
+ * beside a running bridge), and the events in flight, asked of the running bridge's metrics
+ * endpoint ("unknown" when none answers). Errors print what went wrong and what to do, and
+ * exit with code 2.
  */
 export function spoolCommand(): Command {
   const spool = new Command("spool").description("Inspect the bridge's durable spool");
   spool
     .command("stats")
-    .description("Print pending and dead events, bytes held and the oldest pending event's age")
+    .description("Print pending, in-flight and dead events, bytes held and the oldest pending event's age")
     .option("--spool-dir <dir>", "the spool directory", DEFAULT_SPOOL_DIR)
+    .option("--metrics-url <url>", "a running bridge's /metrics, asked for the events in flight", DEFAULT_METRICS_URL)
     .option("--json", "print JSON")
-    .action((_options: unknown, command: Command) => {
+    .action(async (_options: unknown, command: Command) => {
       const flags = command.opts<StatsFlags>();
       try {
         const stats = spoolStats(flags.spoolDir);
+        const inFlight = await inFlightEvents(flags.metricsUrl);
         const now = Date.now();
         const oldestPendingAgeMs =
           stats.oldestPendingAcceptedAt === undefined ? null : Math.max(0, now - stats.oldestPendingAcceptedAt);
@@ -79,6 +102,7 @@ export function spoolCommand(): Command {
           const json = {
             file: stats.file,
             pending: stats.pending,
+            inFlight: inFlight ?? null,
             dead: stats.dead,
             bytes: stats.bytes,
             oldestPendingAgeMs,
@@ -91,6 +115,7 @@ export function spoolCommand(): Command {
         const rows: Array<[string, string]> = [
           ["spool", stats.file],
           ["pending", String(stats.pending)],
+          ["in flight", inFlight === undefined ? `unknown (no bridge answered at ${flags.metricsUrl})` : String(inFlight)],
           ["dead", String(stats.dead)],
           ["bytes", `${formatBytes(stats.bytes)} (${stats.bytes})`],
           ["oldest pending", oldestPendingAgeMs === null ? "-" : `${formatAge(oldestPendingAgeMs)} ago`],
