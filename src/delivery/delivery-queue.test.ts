@@ -66,6 +66,14 @@ function queue(spool: Spool, publisher: Publisher, overrides: { maxInMemoryEvent
   return q;
 }
 
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise<void>((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 function idsOf(items: readonly PublishItem[]): string[] {
   return items.map((item) => (JSON.parse(Buffer.from(item.data).toString()) as { id: string }).id);
 }
@@ -159,6 +167,39 @@ describe("DeliveryQueue", () => {
     expect(await q.drain(10_000)).toBe(true);
     expect(windowPeak).toBeLessThanOrEqual(40);
     expect(published).toEqual(Array.from({ length: 300 }, (_, i) => `id-${i}`));
+  });
+
+  it("after an outage, releases events backing off instead of waiting out their grown backoffs", async () => {
+    const spool = new MemorySpool({ maxEvents: 100, maxBytes: 1 << 30 });
+    let down = true;
+    const publisher = new ScriptedPublisher(() => {
+      if (down) throw new BridgeError(ErrorCode.Unavailable, "sidecar down");
+      return new Map();
+    });
+    // Backoff up to 60 s: without the release, the first keys would wait about 10 s more.
+    const q = new DeliveryQueue({
+      spool,
+      publisher,
+      retry: { initialBackoffMs: 1, multiplier: 10, maxBackoffMs: 60_000, maxAttempts: 3 },
+      batch: { ...batch, maxEntries: 1 },
+      maxInMemoryEvents: 100,
+      ordering: "key",
+      deadLetterPubsub: "p",
+      deadLetterTopic: "dead",
+      logger: silentLogger(),
+      random: () => 0.99,
+    });
+    queues.push(q);
+    q.start();
+    q.accept(spool.append([event(1, "a"), event(2, "b"), event(3, "c")]));
+    // Five failures each: the next retries are about 10 s away.
+    const tries = (key: string): number => publisher.calls.filter((c) => c.items[0]?.metadata["partitionKey"] === key).length;
+    await waitFor(() => ["a", "b", "c"].every((key) => tries(key) >= 5));
+    down = false;
+    // One more key retries soon (its backoff is reset by this new event's own first try).
+    q.accept(spool.append([event(4, "d")]));
+    expect(await q.drain(5_000)).toBe(true);
+    expect(idsOf(publisher.published).sort()).toEqual(["id-1", "id-2", "id-3", "id-4"]);
   });
 
   it("reports a drain that cannot finish, leaving the events in the spool", async () => {

@@ -18,6 +18,16 @@ import type { DeliveryObserver } from "./observer.js";
 const REMOVAL_BATCH = 4096;
 const REMOVAL_DELAY_MS = 20;
 
+/** Whole calls failing in a row with retryable errors that count as an outage of the sidecar. */
+const OUTAGE_STREAK = 3;
+
+/** Whether every entry of a call failed with a retryable error (the call failed as a whole). */
+function isOutage(failed: ReadonlyMap<string, BridgeError>, size: number): boolean {
+  if (failed.size < size) return false;
+  for (const error of failed.values()) if (!error.retryable) return false;
+  return true;
+}
+
 /** Calls in flight above which a batch that is not full waits for more events. */
 const PARTIAL_BATCH_MAX_IN_FLIGHT = 2;
 
@@ -85,6 +95,8 @@ export class DeliveryQueue {
   private removals: number[] = [];
   private removalTimer: NodeJS.Timeout | undefined;
   private inFlightEvents = 0;
+  /** Calls that failed as a whole with retryable errors since the last success. */
+  private outageStreak = 0;
 
   constructor(options: DeliveryQueueOptions) {
     this.opts = options;
@@ -330,9 +342,29 @@ export class DeliveryQueue {
       for (const entry of done) this.removals.push(entry.seq);
       this.opts.observer?.published(target.pubsub, target.topic, done, this.now());
       for (const entry of done) this.finish(entry);
+      if (this.outageStreak >= OUTAGE_STREAK) this.releaseRetries();
+      this.outageStreak = 0;
+    } else if (isOutage(failed, batch.length)) {
+      this.outageStreak++;
     }
     if (failed.size > 0) this.opts.observer?.publishFailed([...failed.values()]);
     this.afterChange();
+  }
+
+  /**
+   * The sidecar is back after an outage: events backing off from retryable errors go now
+   * instead of waiting out backoffs that grew during the outage (up to maxBackoffMs).
+   */
+  private releaseRetries(): void {
+    const now = this.now();
+    for (const entry of this.retries.clear()) {
+      if (entry.retries > 0) {
+        entry.dueAt = now;
+        this.markReady(entry);
+      } else {
+        this.retries.push(entry);
+      }
+    }
   }
 
   private fail(entry: Entry, error: BridgeError): void {
