@@ -27,6 +27,9 @@ interface Phase {
  * `bridge-disk-outage` starts with the sidecar unavailable, spools the whole load, then brings
  * the sidecar back and measures the drain.
  */
+/** Node flags the deployment files run the bridge with. */
+export const DEPLOYED_NODE_ARGS: readonly string[] = ["--max-old-space-size=128"];
+
 export async function runBridgeScenario(scenario: BridgeScenario, options: ScenarioOptions): Promise<ScenarioResult> {
   const timeoutMs = options.timeoutMs ?? 300_000;
   const outage = scenario === "bridge-disk-outage";
@@ -40,8 +43,13 @@ export async function runBridgeScenario(scenario: BridgeScenario, options: Scena
       daprGrpcEndpoint: sidecarAddress,
       durability: scenario === "bridge-memory" ? "memory" : "disk",
       spoolDir,
-      extraArgs: [...(options.bridgeArgs ?? []), ...(outage ? ["--retry-max-backoff", options.outageMaxBackoff ?? "1s"] : [])],
-      nodeArgs: scenario === "bridge-disk" ? (options.bridgeNodeArgs ?? []) : [],
+      extraArgs: [
+        ...(options.bridgeArgs ?? []),
+        ...(outage && options.outageMaxBackoff !== undefined ? ["--retry-max-backoff", options.outageMaxBackoff] : []),
+      ],
+      // The heap cap the deployment files set (Dockerfile, Kubernetes): V8 otherwise lets the
+      // old space grow before collecting, which shows as RSS without being held data.
+      nodeArgs: [...DEPLOYED_NODE_ARGS, ...(scenario === "bridge-disk" ? (options.bridgeNodeArgs ?? []) : [])],
     });
     const target = bridge.address;
     const phase = async (load: BenchLoad, ratePerSec: number, beforeArrivals?: () => void): Promise<Phase> => {

@@ -22,7 +22,7 @@ export interface ScenarioOptions {
   readonly bridgeNodeArgs?: readonly string[];
   /** Extra `run` flags for every bridge child (experiments, e.g. `--ordering none`). @default [] */
   readonly bridgeArgs?: readonly string[];
-  /** Backoff cap of the bridge in `bridge-disk-outage`, a duration flag value. @default "1s" */
+  /** Backoff cap of the bridge in `bridge-disk-outage`, a duration flag value. @default the bridge default (30 s) */
   readonly outageMaxBackoff?: string;
   /** Longest wait for a phase to complete, in ms. @default 300000 */
   readonly timeoutMs?: number;
