@@ -1,8 +1,9 @@
-import type protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
-import { bridgeProtos, TypeName } from "../proto/protos.js";
+import { bridgeProtos } from "../proto/protos.js";
+import { scanActorsEvent, scanWorkflowsEvent } from "./attribute-scan.js";
 import { truncateDeadLetterError } from "./dead-letter.js";
 import { parseFrame } from "./frame.js";
+import { parseCommonFrame } from "./frame-fast.js";
 import { timestampFromMillis } from "./timestamp.js";
 import type { CloudEventRecord, ExtensionValue, SourceIdentity, Timestamp } from "./record.js";
 import {
@@ -24,36 +25,7 @@ export const UNKNOWN_NAME = "unknown";
 /** The partition key of undecodable records. */
 export const UNDECODABLE_PARTITION_KEY = "undecodable";
 
-// The decoded shapes this file reads; field names as in the .proto files (keepCase).
-interface DecodedInstance {
-  readonly instanceId?: string;
-}
-interface DecodedTraceContext {
-  readonly traceParent?: string;
-  readonly traceState?: { readonly value?: string } | null;
-}
-interface DecodedTraced {
-  readonly parentTraceContext?: DecodedTraceContext | null;
-}
-interface DecodedWorkflowsEvent {
-  readonly metadata?: { readonly instanceId?: string; readonly name?: string; readonly runtimeStatus?: number } | null;
-  /** The virtual oneof property protobufjs defines: the name of the member set. */
-  readonly event_type?: string;
-  readonly execution_started?: (DecodedTraced & { readonly name?: string; readonly orchestrationInstance?: DecodedInstance | null }) | null;
-  readonly execution_completed?: { readonly orchestrationStatus?: number } | null;
-  readonly execution_failed?: { readonly orchestration_instance?: DecodedInstance | null } | null;
-  readonly execution_canceled?: { readonly orchestration_instance?: DecodedInstance | null } | null;
-  readonly task_scheduled?: DecodedTraced | null;
-  readonly sub_orchestration_created?: DecodedTraced | null;
-}
-interface DecodedActorsEvent {
-  readonly event_type?: string;
-  readonly [member: string]: { readonly actor?: { readonly type?: string; readonly id?: string } | null } | string | null | undefined;
-}
-
 // Lookup tables, built once.
-const workflowsEventType: protobuf.Type = bridgeProtos().lookupType(TypeName.WorkflowsEvent);
-const actorsEventType: protobuf.Type = bridgeProtos().lookupType(TypeName.ActorsEvent);
 const STATUS_PREFIX = "ORCHESTRATION_STATUS_";
 const statusNames: ReadonlyMap<number, string> = new Map(
   Object.entries(bridgeProtos().lookupEnum("durabletask.protos.v1.OrchestrationStatus").values).map(([name, number]) => [
@@ -66,12 +38,13 @@ function undecodable(message: string, cause?: unknown): BridgeError {
   return new BridgeError(ErrorCode.Undecodable, message, cause === undefined ? {} : { cause });
 }
 
-function decodeInner(type: protobuf.Type, bytes: Uint8Array): unknown {
+/** Runs a scan of the inner event; its errors (malformed bytes) become `undecodable`. */
+function scanInner<T>(typeName: string, scan: (bytes: Uint8Array) => T, bytes: Uint8Array): T {
   try {
-    return type.decode(bytes);
+    return scan(bytes);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw undecodable(`${type.name} (Event member, ${bytes.length} bytes) is malformed: ${detail}`, error);
+    throw undecodable(`${typeName} (Event member, ${bytes.length} bytes) is malformed: ${detail}`, error);
   }
 }
 
@@ -79,48 +52,49 @@ function nonEmpty(value: string | undefined): value is string {
   return value !== undefined && value !== "";
 }
 
+// The last identity's source prefix: a stream converts every frame with the same identity.
+let prefixFor: { appId: string; namespace: string; prefix: string } = { appId: "", namespace: "", prefix: "/dapr//" };
+
+/** `/dapr/<namespace>/<app-id>`, percent-encoded. */
+function sourcePrefix(identity: SourceIdentity): string {
+  if (identity.appId !== prefixFor.appId || identity.namespace !== prefixFor.namespace) {
+    const prefix = `/dapr/${encodeURIComponent(identity.namespace)}/${encodeURIComponent(identity.appId)}`;
+    prefixFor = { appId: identity.appId, namespace: identity.namespace, prefix };
+  }
+  return prefixFor.prefix;
+}
+
 function segment(value: string | undefined): string {
   return encodeURIComponent(nonEmpty(value) ? value : UNKNOWN_NAME);
 }
 
-function addTrace(extensions: Record<string, ExtensionValue>, traced: DecodedTraced | null | undefined): void {
-  const context = traced?.parentTraceContext;
-  if (context === null || context === undefined) return;
-  if (nonEmpty(context.traceParent)) extensions.traceparent = context.traceParent;
-  const state = context.traceState?.value;
-  if (nonEmpty(state)) extensions.tracestate = state;
-}
-
 function workflowRecord(id: string, identity: SourceIdentity, time: Timestamp | undefined, bytes: Uint8Array): CloudEventRecord {
-  const event = decodeInner(workflowsEventType, bytes) as DecodedWorkflowsEvent;
-  const member = event.event_type;
+  const event = scanInner("WorkflowsEvent", scanWorkflowsEvent, bytes);
+  const member = event.member;
   let type = member === undefined ? undefined : WORKFLOW_MEMBER_TYPES.get(member);
   if (type === undefined) throw undecodable("WorkflowsEvent has no event_type member set (fields 2 to 17 are all absent)");
   if (member === "execution_completed") {
-    type = COMPLETED_STATUS_TYPES.get(event.execution_completed?.orchestrationStatus ?? 0) ?? "io.dapr.workflows.completed";
+    type = COMPLETED_STATUS_TYPES.get(event.completedStatus) ?? "io.dapr.workflows.completed";
   }
-  const metadata = event.metadata ?? undefined;
-  const started = event.execution_started ?? undefined;
-  const instanceId = nonEmpty(metadata?.instanceId)
-    ? metadata.instanceId
-    : (started?.orchestrationInstance?.instanceId ??
-      event.execution_failed?.orchestration_instance?.instanceId ??
-      event.execution_canceled?.orchestration_instance?.instanceId);
-  const name = nonEmpty(metadata?.name) ? metadata.name : started?.name;
+  const instanceId = nonEmpty(event.metadataInstanceId)
+    ? event.metadataInstanceId
+    : (event.startedInstanceId ?? event.failedInstanceId ?? event.canceledInstanceId);
+  const name = nonEmpty(event.metadataName) ? event.metadataName : event.startedName;
 
   const extensions: Record<string, ExtensionValue> = {
     partitionkey: nonEmpty(instanceId) ? instanceId : UNKNOWN_NAME,
     daprappid: identity.appId,
     daprnamespace: identity.namespace,
   };
-  if (metadata !== undefined) extensions.workflowstatus = statusNames.get(metadata.runtimeStatus ?? 0) ?? UNKNOWN_NAME;
-  if (member === "execution_started") addTrace(extensions, started);
-  else if (member === "task_scheduled") addTrace(extensions, event.task_scheduled);
-  else if (member === "sub_orchestration_created") addTrace(extensions, event.sub_orchestration_created);
+  if (event.hasMetadata) extensions.workflowstatus = statusNames.get(event.runtimeStatus) ?? UNKNOWN_NAME;
+  if (member === "execution_started" || member === "task_scheduled" || member === "sub_orchestration_created") {
+    if (nonEmpty(event.traceParent)) extensions.traceparent = event.traceParent;
+    if (nonEmpty(event.traceState)) extensions.tracestate = event.traceState;
+  }
 
   return {
     id,
-    source: `/dapr/${encodeURIComponent(identity.namespace)}/${encodeURIComponent(identity.appId)}/workflows/${segment(name)}`,
+    source: `${sourcePrefix(identity)}/workflows/${segment(name)}`,
     specversion: SPEC_VERSION,
     type,
     ...(nonEmpty(instanceId) ? { subject: instanceId } : {}),
@@ -133,18 +107,16 @@ function workflowRecord(id: string, identity: SourceIdentity, time: Timestamp | 
 }
 
 function actorRecord(id: string, identity: SourceIdentity, time: Timestamp | undefined, bytes: Uint8Array): CloudEventRecord {
-  const event = decodeInner(actorsEventType, bytes) as DecodedActorsEvent;
-  const member = event.event_type;
+  const event = scanInner("ActorsEvent", scanActorsEvent, bytes);
+  const member = event.member;
   const type = member === undefined ? undefined : ACTOR_MEMBER_TYPES.get(member);
   if (member === undefined || type === undefined) throw undecodable("ActorsEvent has no event_type member set (fields 1 to 5 are all absent)");
-  const value = event[member];
-  const actor = typeof value === "object" && value !== null ? value.actor : undefined;
-  if (actor === null || actor === undefined) throw undecodable(`ActorsEvent member ${member} has no field 1 (actor)`);
-  const actorType = nonEmpty(actor.type) ? actor.type : UNKNOWN_NAME;
-  const actorId = actor.id ?? "";
+  if (!event.hasActor) throw undecodable(`ActorsEvent member ${member} has no field 1 (actor)`);
+  const actorType = nonEmpty(event.actorType) ? event.actorType : UNKNOWN_NAME;
+  const actorId = event.actorId;
   return {
     id,
-    source: `/dapr/${encodeURIComponent(identity.namespace)}/${encodeURIComponent(identity.appId)}/actors/${encodeURIComponent(actorType)}`,
+    source: `${sourcePrefix(identity)}/actors/${encodeURIComponent(actorType)}`,
     specversion: SPEC_VERSION,
     type,
     ...(actorId === "" ? {} : { subject: actorId }),
@@ -160,7 +132,9 @@ function actorRecord(id: string, identity: SourceIdentity, time: Timestamp | und
  * Converts one raw `EventRequest` frame, as read off the wire, to a CloudEvent record with
  * every attribute of DESIGN.md §3. The data is the inner `WorkflowsEvent` or `ActorsEvent`
  * bytes as received (a view into `frame`, not a copy), so fields the bridge does not know
- * survive; only the inner event is decoded, once, to read attributes.
+ * survive. The inner event is not decoded: a scan reads the few fields the attributes need
+ * and walks the others as protobufjs's decoder would, so exactly the bytes `decode` rejects
+ * are undecodable (attribute-scan.ts).
  *
  * Workflow events: `source` ends with `metadata.name`, else `execution_started.name`, else
  * `unknown`; `subject` and `partitionkey` are `metadata.instanceId` (else the member's
@@ -178,7 +152,7 @@ function actorRecord(id: string, identity: SourceIdentity, time: Timestamp | und
  *   or an actor event without its actor.
  */
 export function convertFrame(frame: Uint8Array, identity: SourceIdentity, id: string): CloudEventRecord {
-  const { time, member, bytes } = parseFrame(frame);
+  const { time, member, bytes } = parseCommonFrame(frame) ?? parseFrame(frame);
   return member === "workflow" ? workflowRecord(id, identity, time, bytes) : actorRecord(id, identity, time, bytes);
 }
 

@@ -1,7 +1,5 @@
-import protobuf from "protobufjs";
+import { int32Size, int64Size, internedUtf8, PbWriter, uint32Size, utf8Size } from "./pb-writer.js";
 import type { CloudEventRecord, ExtensionValue, Timestamp } from "./record.js";
-
-const { Writer } = protobuf;
 
 // Tags (field number << 3 | wire type) of io.cloudevents.v1.CloudEvent (DESIGN.md §3).
 const TAG_ID = (1 << 3) | 2;
@@ -29,27 +27,173 @@ const TAG_NANOS = (2 << 3) | 0;
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
 
-function writeTimestamp(writer: protobuf.Writer, time: Timestamp): void {
-  writer.uint32(TAG_CE_TIMESTAMP).fork();
-  if (time.seconds !== 0) writer.uint32(TAG_SECONDS).int64(time.seconds);
-  if (time.nanos !== 0) writer.uint32(TAG_NANOS).int32(time.nanos);
-  writer.ldelim();
+/**
+ * What the sizing pass found, taken back in the same order by the writing pass, so no
+ * string is measured or looked up twice: lengths, and the bytes of interned strings.
+ * Both passes run within one synchronous call.
+ */
+class Lengths {
+  private readonly values: number[] = [];
+  private readonly chunks: Uint8Array[] = [];
+  private next = 0;
+  private nextChunk = 0;
+
+  reset(): void {
+    this.values.length = 0;
+    this.chunks.length = 0;
+    this.next = 0;
+    this.nextChunk = 0;
+  }
+
+  /** Records a length and returns it. */
+  put(length: number): number {
+    this.values.push(length);
+    return length;
+  }
+
+  /** Records interned bytes and returns their length. */
+  putBytes(bytes: Uint8Array): number {
+    this.chunks.push(bytes);
+    return bytes.length;
+  }
+
+  take(): number {
+    const length = this.values[this.next++];
+    if (length === undefined) throw new Error("protobuf encoder took more lengths than it sized");
+    return length;
+  }
+
+  takeBytes(): Uint8Array {
+    const bytes = this.chunks[this.nextChunk++];
+    if (bytes === undefined) throw new Error("protobuf encoder took more strings than it sized");
+    return bytes;
+  }
+}
+const lengths = new Lengths();
+
+/** Bytes of a length-delimited field (tag of one byte) whose value is `length` bytes. */
+function delimitedSize(length: number): number {
+  return 1 + uint32Size(length) + length;
+}
+
+function timestampSize(time: Timestamp): number {
+  return (time.seconds !== 0 ? 1 + int64Size(time.seconds) : 0) + (time.nanos !== 0 ? 1 + int32Size(time.nanos) : 0);
+}
+
+function isInt32(value: number): boolean {
+  return Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX;
 }
 
 /**
- * Writes one `attributes` map entry. Strings go as `ce_string` (`ce_uri` when `uri`),
- * booleans as `ce_boolean`, int32 integers as `ce_integer`, timestamps as `ce_timestamp`;
- * other numbers (fractions, beyond int32) have no CloudEvents type and go as `ce_string`.
+ * Extensions whose values come from a small set (DESIGN.md §3): their whole entries are
+ * encoded once and reused, as are those of `datacontenttype` and `dataschema`.
  */
-function writeAttribute(writer: protobuf.Writer, key: string, value: ExtensionValue, uri = false): void {
-  writer.uint32(TAG_ATTRIBUTES).fork().uint32(TAG_ENTRY_KEY).string(key).uint32(TAG_ENTRY_VALUE).fork();
-  if (typeof value === "string") writer.uint32(uri ? TAG_CE_URI : TAG_CE_STRING).string(value);
+const RECURRING_VALUES: ReadonlySet<string> = new Set(["daprappid", "daprnamespace", "workflowstatus", "deadletterreason"]);
+
+/** How many distinct recurring entries are kept; later ones are encoded each time. */
+const RECURRING_ENTRIES_MAX = 1024;
+let recurringEntryCount = 0;
+const recurringEntries = new Map<string, Map<string, Uint8Array>>();
+const recurringUriEntries = new Map<string, Map<string, Uint8Array>>();
+
+/** The bytes of a whole `attributes` entry with a string value, tag included; kept while there is room. */
+function recurringEntry(key: string, value: string, uri: boolean): Uint8Array {
+  const cache = uri ? recurringUriEntries : recurringEntries;
+  let byValue = cache.get(key);
+  const known = byValue?.get(value);
+  if (known !== undefined) return known;
+  const keyLength = utf8Size(key);
+  const stringLength = utf8Size(value);
+  const valueLength = delimitedSize(stringLength);
+  const entryLength = delimitedSize(keyLength) + delimitedSize(valueLength);
+  const writer = new PbWriter(delimitedSize(entryLength));
+  writer.uint32(TAG_ATTRIBUTES).uint32(entryLength).uint32(TAG_ENTRY_KEY).string(key, keyLength);
+  writer.uint32(TAG_ENTRY_VALUE).uint32(valueLength).uint32(uri ? TAG_CE_URI : TAG_CE_STRING).string(value, stringLength);
+  const entry = writer.finish();
+  if (recurringEntryCount < RECURRING_ENTRIES_MAX) {
+    if (byValue === undefined) cache.set(key, (byValue = new Map<string, Uint8Array>()));
+    byValue.set(value, entry);
+    recurringEntryCount++;
+  }
+  return entry;
+}
+
+const keyFields = new Map<string, Uint8Array>();
+
+/** The bytes of an entry's key field (tag, length, name); kept while there is room. */
+function keyField(key: string): Uint8Array {
+  const known = keyFields.get(key);
+  if (known !== undefined) return known;
+  const name = internedUtf8(key);
+  const field = new PbWriter(delimitedSize(name.length)).uint32(TAG_ENTRY_KEY).bytes(name).finish();
+  if (keyFields.size < RECURRING_ENTRIES_MAX) keyFields.set(key, field);
+  return field;
+}
+
+/**
+ * Sizes one `attributes` entry (see {@link writeAttribute}) and records what the writer
+ * takes back: a recurring entry's bytes; else the key field's bytes, then the value message's
+ * length, the entry's, and the length of the value's string or timestamp when it has one.
+ */
+function sizeAttribute(key: string, value: ExtensionValue, recurring: boolean, uri = false): number {
+  if (recurring && typeof value === "string") return lengths.putBytes(recurringEntry(key, value, uri));
+  let inner = -1;
+  let valueLength: number;
+  const keyLength = lengths.putBytes(keyField(key));
+  if (typeof value === "string") valueLength = delimitedSize((inner = utf8Size(value)));
+  else if (typeof value === "boolean") valueLength = 2;
+  else if (typeof value === "number") {
+    valueLength = isInt32(value) ? 1 + int32Size(value) : delimitedSize((inner = utf8Size(String(value))));
+  } else valueLength = delimitedSize((inner = timestampSize(value)));
+  const entryLength = keyLength + delimitedSize(valueLength);
+  lengths.put(valueLength);
+  lengths.put(entryLength);
+  if (inner >= 0) lengths.put(inner);
+  return delimitedSize(entryLength);
+}
+
+/**
+ * Writes one `attributes` map entry, sized by {@link sizeAttribute}. Strings go as
+ * `ce_string` (`ce_uri` when `uri`), booleans as `ce_boolean`, int32 integers as
+ * `ce_integer`, timestamps as `ce_timestamp`; other numbers (fractions, beyond int32) have
+ * no CloudEvents type and go as `ce_string`.
+ */
+function writeAttribute(writer: PbWriter, value: ExtensionValue, recurring: boolean, uri = false): void {
+  if (recurring && typeof value === "string") {
+    writer.raw(lengths.takeBytes());
+    return;
+  }
+  const key = lengths.takeBytes();
+  const valueLength = lengths.take();
+  const entryLength = lengths.take();
+  writer.uint32(TAG_ATTRIBUTES).uint32(entryLength).raw(key).uint32(TAG_ENTRY_VALUE).uint32(valueLength);
+  if (typeof value === "string") writer.uint32(uri ? TAG_CE_URI : TAG_CE_STRING).string(value, lengths.take());
   else if (typeof value === "boolean") writer.uint32(TAG_CE_BOOLEAN).bool(value);
   else if (typeof value === "number") {
-    if (Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX) writer.uint32(TAG_CE_INTEGER).int32(value);
-    else writer.uint32(TAG_CE_STRING).string(String(value));
-  } else writeTimestamp(writer, value);
-  writer.ldelim().ldelim();
+    if (isInt32(value)) writer.uint32(TAG_CE_INTEGER).int32(value);
+    else writer.uint32(TAG_CE_STRING).string(String(value), lengths.take());
+  } else {
+    writer.uint32(TAG_CE_TIMESTAMP).uint32(lengths.take());
+    if (value.seconds !== 0) writer.uint32(TAG_SECONDS).int64(value.seconds);
+    if (value.nanos !== 0) writer.uint32(TAG_NANOS).int32(value.nanos);
+  }
+}
+
+/** Sizes the entries of `attributes`, in their order, skipping undefined values. */
+function sizeAttributes(attributes: Readonly<Record<string, ExtensionValue>>): number {
+  let size = 0;
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value !== undefined) size += sizeAttribute(key, value, RECURRING_VALUES.has(key));
+  }
+  return size;
+}
+
+function writeAttributes(writer: PbWriter, attributes: Readonly<Record<string, ExtensionValue>>): void {
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value !== undefined) writeAttribute(writer, value, RECURRING_VALUES.has(key));
+  }
 }
 
 /**
@@ -58,26 +202,44 @@ function writeAttribute(writer: protobuf.Writer, key: string, value: ExtensionVa
  * extensions as `ce_string` attributes (booleans `ce_boolean`, int32 numbers `ce_integer`,
  * timestamps `ce_timestamp`), time as `ce_timestamp`, dataschema as `ce_uri`; proto data as
  * `proto_data` (Any with the event's bytes as they are), binary data as `binary_data`.
- * Written field by field with a protobufjs Writer: no reflection, no copy of the data
- * besides the one into the output.
+ * Sized first, then written into one buffer of that size: no reflection, no copy of the
+ * data besides the one into the output. The bytes are those protobufjs's Writer gives.
  */
 export function encodeProtobuf(record: CloudEventRecord): Uint8Array {
-  const writer = Writer.create();
-  writer.uint32(TAG_ID).string(record.id);
-  writer.uint32(TAG_SOURCE).string(record.source);
-  writer.uint32(TAG_SPEC_VERSION).string(record.specversion);
-  writer.uint32(TAG_TYPE).string(record.type);
-  if (record.subject !== undefined) writeAttribute(writer, "subject", record.subject);
-  if (record.time !== undefined) writeAttribute(writer, "time", record.time);
-  if (record.datacontenttype !== undefined) writeAttribute(writer, "datacontenttype", record.datacontenttype);
-  if (record.dataschema !== undefined) writeAttribute(writer, "dataschema", record.dataschema, true);
-  for (const key in record.extensions) {
-    const value = record.extensions[key];
-    if (value !== undefined) writeAttribute(writer, key, value);
-  }
+  lengths.reset();
+  const idLength = utf8Size(record.id);
+  const sourceLength = utf8Size(record.source);
+  const specVersion = internedUtf8(record.specversion);
+  const type = internedUtf8(record.type);
+  let size = delimitedSize(idLength) + delimitedSize(sourceLength) + delimitedSize(specVersion.length) + delimitedSize(type.length);
+  if (record.subject !== undefined) size += sizeAttribute("subject", record.subject, false);
+  if (record.time !== undefined) size += sizeAttribute("time", record.time, false);
+  if (record.datacontenttype !== undefined) size += sizeAttribute("datacontenttype", record.datacontenttype, true);
+  if (record.dataschema !== undefined) size += sizeAttribute("dataschema", record.dataschema, true, true);
+  size += sizeAttributes(record.extensions);
   const data = record.data;
+  let typeUrl: Uint8Array | undefined;
+  let anyLength = 0;
   if (data.kind === "proto") {
-    writer.uint32(TAG_PROTO_DATA).fork().uint32(TAG_ANY_TYPE_URL).string(data.typeUrl).uint32(TAG_ANY_VALUE).bytes(data.value).ldelim();
+    typeUrl = internedUtf8(data.typeUrl);
+    anyLength = delimitedSize(typeUrl.length) + delimitedSize(data.value.length);
+    size += delimitedSize(anyLength);
+  } else {
+    size += delimitedSize(data.value.length);
+  }
+
+  const writer = new PbWriter(size);
+  writer.uint32(TAG_ID).string(record.id, idLength);
+  writer.uint32(TAG_SOURCE).string(record.source, sourceLength);
+  writer.uint32(TAG_SPEC_VERSION).bytes(specVersion);
+  writer.uint32(TAG_TYPE).bytes(type);
+  if (record.subject !== undefined) writeAttribute(writer, record.subject, false);
+  if (record.time !== undefined) writeAttribute(writer, record.time, false);
+  if (record.datacontenttype !== undefined) writeAttribute(writer, record.datacontenttype, true);
+  if (record.dataschema !== undefined) writeAttribute(writer, record.dataschema, true, true);
+  writeAttributes(writer, record.extensions);
+  if (typeUrl !== undefined) {
+    writer.uint32(TAG_PROTO_DATA).uint32(anyLength).uint32(TAG_ANY_TYPE_URL).bytes(typeUrl).uint32(TAG_ANY_VALUE).bytes(data.value);
   } else {
     writer.uint32(TAG_BINARY_DATA).bytes(data.value);
   }
@@ -90,10 +252,8 @@ export function encodeProtobuf(record: CloudEventRecord): Uint8Array {
  * without touching the rest of the bytes.
  */
 export function encodeAttributeEntries(attributes: Readonly<Record<string, ExtensionValue>>): Uint8Array {
-  const writer = Writer.create();
-  for (const key in attributes) {
-    const value = attributes[key];
-    if (value !== undefined) writeAttribute(writer, key, value);
-  }
+  lengths.reset();
+  const writer = new PbWriter(sizeAttributes(attributes));
+  writeAttributes(writer, attributes);
   return writer.finish();
 }

@@ -1,0 +1,276 @@
+import protobuf from "protobufjs";
+import { bridgeProtos, TypeName } from "../proto/protos.js";
+import type { WalkPlan } from "./wire-walk.js";
+import { enterMessage, leaveMessage, walkField, walkPlan } from "./wire-walk.js";
+
+const { Reader } = protobuf;
+
+/**
+ * What the conversion needs from a `WorkflowsEvent`, read as protobufjs would decode it:
+ * a field that repeats replaces the earlier one (no merge), and the oneof member is the one
+ * protobufjs's `event_type` getter names (of the members present, the one first seen last).
+ * `undefined` marks an absent message, `""` and `0` absent scalars, as in a decoded object.
+ */
+export interface WorkflowsEventScan {
+  /** The `event_type` member's .proto field name; undefined when no member is set. */
+  readonly member: string | undefined;
+  /** Whether `metadata` (field 1) is present. */
+  readonly hasMetadata: boolean;
+  readonly metadataInstanceId: string;
+  readonly metadataName: string;
+  readonly runtimeStatus: number;
+  /** `execution_started.name`; undefined without `execution_started`. */
+  readonly startedName: string | undefined;
+  /** `execution_started.orchestrationInstance.instanceId`; undefined when either is absent. */
+  readonly startedInstanceId: string | undefined;
+  /** `execution_failed.orchestration_instance.instanceId`; undefined when either is absent. */
+  readonly failedInstanceId: string | undefined;
+  /** `execution_canceled.orchestration_instance.instanceId`; undefined when either is absent. */
+  readonly canceledInstanceId: string | undefined;
+  /** `execution_completed.orchestrationStatus`. */
+  readonly completedStatus: number;
+  /** `parentTraceContext.traceParent` of the member, when the member is traced. */
+  readonly traceParent: string;
+  /** `parentTraceContext.traceState.value` of the member, when the member is traced. */
+  readonly traceState: string;
+}
+
+/** What the conversion needs from an `ActorsEvent`, read as protobufjs would decode it. */
+export interface ActorsEventScan {
+  /** The `event_type` member's .proto field name; undefined when no member is set. */
+  readonly member: string | undefined;
+  /** Whether the member has its `actor` (field 1). */
+  readonly hasActor: boolean;
+  readonly actorType: string;
+  readonly actorId: string;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+// Field numbers of the .proto files (proto/dapr/.../events.proto, durabletask orchestration.proto).
+const METADATA = 1;
+const STARTED = 2;
+const COMPLETED = 3;
+const FAILED = 7;
+const CANCELED = 8;
+const TASK_SCHEDULED = 9;
+const SUB_CREATED = 14;
+/** Where each traced member keeps its `parentTraceContext`. */
+const TRACE_FIELD: ReadonlyMap<number, number> = new Map([
+  [STARTED, 7],
+  [TASK_SCHEDULED, 4],
+  [SUB_CREATED, 5],
+]);
+const ACTOR = 1;
+
+const root = bridgeProtos();
+const plan = (name: string): WalkPlan => walkPlan(root.lookupType(name));
+const workflowsPlan = plan(TypeName.WorkflowsEvent);
+const actorsPlan = plan(TypeName.ActorsEvent);
+const metadataPlan = plan("durabletask.protos.v1.OrchestrationMetadata");
+const instancePlan = plan("durabletask.protos.v1.OrchestrationInstance");
+const tracePlan = plan("durabletask.protos.v1.TraceContext");
+const stringValuePlan = plan("google.protobuf.StringValue");
+const actorPlan = plan("dapr.proto.events.v1alpha1.Actor");
+
+/** The oneof members of a type by field number: name and plan of the member's message type. */
+function members(typeName: string): ReadonlyArray<{ readonly name: string; readonly plan: WalkPlan } | undefined> {
+  const type = root.lookupType(typeName);
+  const oneof = type.oneofs["event_type"];
+  if (oneof === undefined) throw new Error(`${typeName} has no event_type oneof; the attribute scan needs updating`);
+  const byField: Array<{ name: string; plan: WalkPlan } | undefined> = [];
+  for (const field of oneof.fieldsArray) {
+    field.resolve();
+    if (!(field.resolvedType instanceof protobuf.Type)) throw new Error(`${typeName}.${field.name} is not a message`);
+    byField[field.id] = { name: field.name, plan: walkPlan(field.resolvedType) };
+  }
+  return byField;
+}
+const workflowMembers = members(TypeName.WorkflowsEvent);
+const actorMembers = members(TypeName.ActorsEvent);
+
+function readStringValue(reader: protobuf.Reader, depth: number): string {
+  const outer = enterMessage(reader, depth);
+  let value = "";
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 1) value = reader.string();
+    else walkField(reader, stringValuePlan, tag, depth);
+  }
+  leaveMessage(reader, outer);
+  return value;
+}
+
+function readInstanceId(reader: protobuf.Reader, depth: number): string {
+  const outer = enterMessage(reader, depth);
+  let instanceId = "";
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 1) instanceId = reader.string();
+    else walkField(reader, instancePlan, tag, depth);
+  }
+  leaveMessage(reader, outer);
+  return instanceId;
+}
+
+function readTrace(reader: protobuf.Reader, scan: Mutable<WorkflowsEventScan>, depth: number): void {
+  const outer = enterMessage(reader, depth);
+  scan.traceParent = "";
+  scan.traceState = "";
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    if (field === 1) scan.traceParent = reader.string();
+    else if (field === 3) scan.traceState = readStringValue(reader, depth + 1);
+    else walkField(reader, tracePlan, tag, depth);
+  }
+  leaveMessage(reader, outer);
+}
+
+function readMetadata(reader: protobuf.Reader, scan: Mutable<WorkflowsEventScan>): void {
+  const outer = enterMessage(reader, 1);
+  scan.hasMetadata = true;
+  scan.metadataInstanceId = "";
+  scan.metadataName = "";
+  scan.runtimeStatus = 0;
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    if (field === 1) scan.metadataInstanceId = reader.string();
+    else if (field === 2) scan.metadataName = reader.string();
+    else if (field === 3) scan.runtimeStatus = reader.int32();
+    else walkField(reader, metadataPlan, tag, 1);
+  }
+  leaveMessage(reader, outer);
+}
+
+/** Reads one occurrence of member `field`; `selected` when it is the member the scan reports. */
+function readWorkflowMember(reader: protobuf.Reader, scan: Mutable<WorkflowsEventScan>, field: number, memberPlan: WalkPlan, selected: boolean): void {
+  const outer = enterMessage(reader, 1);
+  const traceField = selected ? TRACE_FIELD.get(field) : undefined;
+  if (traceField !== undefined) {
+    scan.traceParent = "";
+    scan.traceState = "";
+  }
+  if (field === STARTED) {
+    scan.startedName = "";
+    scan.startedInstanceId = undefined;
+  } else if (field === COMPLETED) scan.completedStatus = 0;
+  else if (field === FAILED) scan.failedInstanceId = undefined;
+  else if (field === CANCELED) scan.canceledInstanceId = undefined;
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const inner = tag >>> 3;
+    if (inner === traceField) readTrace(reader, scan, 2);
+    else if (field === STARTED && inner === 1) scan.startedName = reader.string();
+    else if (field === STARTED && inner === 4) scan.startedInstanceId = readInstanceId(reader, 2);
+    else if (field === COMPLETED && inner === 1) scan.completedStatus = reader.int32();
+    else if (field === FAILED && inner === 1) scan.failedInstanceId = readInstanceId(reader, 2);
+    else if (field === CANCELED && inner === 1) scan.canceledInstanceId = readInstanceId(reader, 2);
+    else walkField(reader, memberPlan, tag, 1);
+  }
+  leaveMessage(reader, outer);
+}
+
+/**
+ * Reads the attributes of a `WorkflowsEvent` without decoding it: only the fields named in
+ * {@link WorkflowsEventScan} are read; every other field is walked as protobufjs's decoder
+ * would read it, so the bytes accepted and rejected are exactly those `decode` accepts.
+ *
+ * @throws Error (protobufjs's, or a RangeError) when the bytes are malformed.
+ */
+export function scanWorkflowsEvent(bytes: Uint8Array): WorkflowsEventScan {
+  const reader = Reader.create(bytes);
+  const scan: Mutable<WorkflowsEventScan> = {
+    member: undefined,
+    hasMetadata: false,
+    metadataInstanceId: "",
+    metadataName: "",
+    runtimeStatus: 0,
+    startedName: undefined,
+    startedInstanceId: undefined,
+    failedInstanceId: undefined,
+    canceledInstanceId: undefined,
+    completedStatus: 0,
+    traceParent: "",
+    traceState: "",
+  };
+  let seen = 0;
+  let selectedField = 0;
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    const member = workflowMembers[field];
+    if (field === METADATA) readMetadata(reader, scan);
+    else if (member === undefined) walkField(reader, workflowsPlan, tag, 0);
+    else {
+      // protobufjs's oneof getter names the member whose property was added last: first seen last.
+      if ((seen & (1 << field)) === 0) {
+        seen |= 1 << field;
+        selectedField = field;
+        scan.member = member.name;
+        scan.traceParent = "";
+        scan.traceState = "";
+      }
+      readWorkflowMember(reader, scan, field, member.plan, field === selectedField);
+    }
+  }
+  return scan;
+}
+
+function readActor(reader: protobuf.Reader, scan: Mutable<ActorsEventScan>): void {
+  const outer = enterMessage(reader, 2);
+  scan.hasActor = true;
+  scan.actorType = "";
+  scan.actorId = "";
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    if (field === 1) scan.actorType = reader.string();
+    else if (field === 2) scan.actorId = reader.string();
+    else walkField(reader, actorPlan, tag, 2);
+  }
+  leaveMessage(reader, outer);
+}
+
+/**
+ * Reads the attributes of an `ActorsEvent` without decoding it, with the same acceptance as
+ * protobufjs's `decode` (see {@link scanWorkflowsEvent}).
+ *
+ * @throws Error (protobufjs's, or a RangeError) when the bytes are malformed.
+ */
+export function scanActorsEvent(bytes: Uint8Array): ActorsEventScan {
+  const reader = Reader.create(bytes);
+  const scan: Mutable<ActorsEventScan> = { member: undefined, hasActor: false, actorType: "", actorId: "" };
+  let seen = 0;
+  let selectedField = 0;
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    const member = actorMembers[field];
+    if (member === undefined) {
+      walkField(reader, actorsPlan, tag, 0);
+      continue;
+    }
+    if ((seen & (1 << field)) === 0) {
+      seen |= 1 << field;
+      selectedField = field;
+      scan.member = member.name;
+    }
+    if (field !== selectedField) {
+      walkField(reader, actorsPlan, tag, 0);
+      continue;
+    }
+    const outer = enterMessage(reader, 1);
+    scan.hasActor = false;
+    scan.actorType = "";
+    scan.actorId = "";
+    while (reader.pos < reader.len) {
+      const inner = reader.uint32();
+      if (inner >>> 3 === ACTOR) readActor(reader, scan);
+      else walkField(reader, member.plan, inner, 1);
+    }
+    leaveMessage(reader, outer);
+  }
+  return scan;
+}
