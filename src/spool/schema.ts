@@ -178,9 +178,6 @@ export function openSpoolDatabase(options: OpenSpoolDatabaseOptions): Database.D
     guarded("Setting up the spool failed", file, () => {
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${fsync ? "FULL" : "NORMAL"}`);
-      // A queue rewrites the same few pages (append at the tail, delete at the head): rarer
-      // checkpoints let the WAL absorb those rewrites instead of copying each one back.
-      db.pragma("wal_autocheckpoint = 10000");
     });
     guarded("Migrating the spool failed", file, () => migrate(db, file, migrations, latest));
     return db;
