@@ -8,6 +8,7 @@ import type { PublishItem, Publisher } from "../publish/publisher.js";
 import type { Spool, SpooledEvent } from "../spool/spool.js";
 import { backoffDelay } from "./backoff.js";
 import { type Entry, type Target, toEntry } from "./entry.js";
+import { FailureLog, isOutage, OUTAGE_STREAK } from "./failure-log.js";
 import { Fifo } from "./fifo.js";
 import { KeyLanes } from "./key-lanes.js";
 import { MinHeap } from "./min-heap.js";
@@ -17,16 +18,6 @@ import type { DeliveryObserver } from "./observer.js";
 /** Published events whose spool removal may wait, and for how long (ms): fewer transactions. */
 const REMOVAL_BATCH = 4096;
 const REMOVAL_DELAY_MS = 20;
-
-/** Whole calls failing in a row with retryable errors that count as an outage of the sidecar. */
-const OUTAGE_STREAK = 3;
-
-/** Whether every entry of a call failed with a retryable error (the call failed as a whole). */
-function isOutage(failed: ReadonlyMap<string, BridgeError>, size: number): boolean {
-  if (failed.size < size) return false;
-  for (const error of failed.values()) if (!error.retryable) return false;
-  return true;
-}
 
 /** Calls in flight above which a batch that is not full waits for more events. */
 const PARTIAL_BATCH_MAX_IN_FLIGHT = 2;
@@ -97,6 +88,7 @@ export class DeliveryQueue {
   private inFlightEvents = 0;
   /** Calls that failed as a whole with retryable errors since the last success. */
   private outageStreak = 0;
+  private readonly failureLog: FailureLog;
 
   constructor(options: DeliveryQueueOptions) {
     this.opts = options;
@@ -104,6 +96,7 @@ export class DeliveryQueue {
     this.random = options.random ?? Math.random;
     this.lanes = new KeyLanes<Entry>(options.ordering === "key");
     this.calls = new PQueue({ concurrency: options.batch.maxInFlight });
+    this.failureLog = new FailureLog(options.logger);
   }
 
   /** Loads the spool's backlog (events committed before a restart) and starts publishing. */
@@ -347,7 +340,12 @@ export class DeliveryQueue {
     } else if (isOutage(failed, batch.length)) {
       this.outageStreak++;
     }
-    if (failed.size > 0) this.opts.observer?.publishFailed([...failed.values()]);
+    if (failed.size > 0) {
+      this.opts.observer?.publishFailed([...failed.values()]);
+      this.failureLog.failed(target, failed, this.now());
+    } else {
+      this.failureLog.succeeded(target);
+    }
     this.afterChange();
   }
 
