@@ -256,6 +256,9 @@ describe("every documented series is served and moves as events flow", () => {
     const hanging = await scrapeUntil(p, (s) => value(s, "in_flight_calls") > 0, "publish calls in flight");
     expect(value(hanging, "in_flight_calls")).toBeLessThanOrEqual(8);
     expect(value(hanging, "in_flight_events")).toBeGreaterThanOrEqual(value(hanging, "in_flight_calls"));
+    // A call seen in flight may be one that started before the latency was set: wait for a
+    // hanging one to pass its deadline before healing.
+    await scrapeUntil(p, (s) => value(s, "publish_failures_total", { code: "deadline_exceeded" }) > 0, "a publish call to pass its deadline");
 
     // 3. The sidecar heals: everything is published, the gauges fall back to 0.
     p.sidecar.setFaults({ latencyMs: 0 });
