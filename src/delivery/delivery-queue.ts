@@ -1,14 +1,15 @@
 import PQueue from "p-queue";
 import type { BatchConfig, RetryConfig } from "../config/bridge-config.js";
-import { withDeadLetter } from "../cloudevents/dead-letter.js";
 import { contentTypeFor, publishMetadata } from "../cloudevents/publish-format.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Logger } from "../observability/logger.js";
 import type { PublishItem, Publisher } from "../publish/publisher.js";
 import type { Spool, SpooledEvent } from "../spool/spool.js";
 import { backoffDelay } from "./backoff.js";
+import { parkDeadLetter, turnIntoDeadLetter } from "./dead-letters.js";
 import { type Entry, type Target, toEntry } from "./entry.js";
 import { FailureLog, isOutage, OUTAGE_STREAK } from "./failure-log.js";
+import { takeBatch } from "./batches.js";
 import { Fifo } from "./fifo.js";
 import { KeyLanes } from "./key-lanes.js";
 import { MinHeap } from "./min-heap.js";
@@ -18,9 +19,6 @@ import type { DeliveryObserver } from "./observer.js";
 /** Published events whose spool removal may wait, and for how long (ms): fewer transactions. */
 const REMOVAL_BATCH = 4096;
 const REMOVAL_DELAY_MS = 20;
-
-/** Calls in flight above which a batch that is not full waits for more events. */
-const PARTIAL_BATCH_MAX_IN_FLIGHT = 2;
 
 /** Options of a {@link DeliveryQueue}. */
 export interface DeliveryQueueOptions {
@@ -258,28 +256,15 @@ export class DeliveryQueue {
     const now = this.now();
     this.releaseDueRetries(now);
     let lingerUntil = Infinity;
-    const { maxEntries, maxBytes, lingerMs, maxInFlight } = this.opts.batch;
     for (const target of this.targets.values()) {
-      while (target.ready.length > 0 && this.calls.pending + this.calls.size < maxInFlight) {
-        const oldest = target.ready.peek() as Entry;
-        const partial = target.ready.length < maxEntries;
-        if (partial && lingerMs > 0 && now - oldest.readyAt < lingerMs) {
-          lingerUntil = Math.min(lingerUntil, oldest.readyAt + lingerMs);
+      while (target.ready.length > 0) {
+        const next = takeBatch(target.ready, this.opts.batch, this.calls.pending + this.calls.size, now);
+        if (next.kind === "wait") {
+          lingerUntil = Math.min(lingerUntil, next.until);
           break;
         }
-        // Nagle-like: while calls are in flight, a partial batch waits for one of them to
-        // finish (which pumps again) so batches grow with load instead of calls multiplying.
-        if (partial && this.calls.pending + this.calls.size >= PARTIAL_BATCH_MAX_IN_FLIGHT) break;
-        const batch: Entry[] = [];
-        let bytes = 0;
-        while (batch.length < maxEntries && target.ready.length > 0) {
-          const next = target.ready.peek() as Entry;
-          if (batch.length > 0 && bytes + next.payload.byteLength > maxBytes) break;
-          target.ready.shift();
-          batch.push(next);
-          bytes += next.payload.byteLength;
-        }
-        this.inFlightEvents += batch.length;
+        this.inFlightEvents += next.batch.length;
+        const batch = next.batch;
         void this.calls.add(() => this.send(target, batch));
       }
     }
@@ -402,15 +387,7 @@ export class DeliveryQueue {
 
   private toDeadLetter(entry: Entry, reason: string, error: BridgeError): void {
     this.persistAttempts(entry);
-    entry.payload = withDeadLetter(entry.payload, entry.format, {
-      reason,
-      error: `${error.code}: ${error.message}`,
-      attempts: entry.attempts,
-    });
-    entry.pubsub = this.opts.deadLetterPubsub;
-    entry.topic = this.opts.deadLetterTopic;
-    entry.deadLetter = true;
-    entry.retries = 0;
+    turnIntoDeadLetter(entry, reason, error, { pubsub: this.opts.deadLetterPubsub, topic: this.opts.deadLetterTopic });
     this.opts.observer?.deadLettered(entry, reason);
     this.opts.logger.warn(
       { id: entry.id, type: entry.type, attempts: entry.attempts, code: error.code },
@@ -421,27 +398,8 @@ export class DeliveryQueue {
 
   /** The dead-letter publish failed too: the event stays in the spool, listed by `dead-letters list`. */
   private park(entry: Entry, error: BridgeError): void {
-    try {
-      this.opts.spool.markDead([
-        {
-          seq: entry.seq,
-          payload: entry.payload,
-          pubsub: entry.pubsub,
-          topic: entry.topic,
-          reason: "deadletter_publish_failed",
-          error: `${error.code}: ${error.message}`.slice(0, 1024),
-          attempts: entry.attempts,
-        },
-      ]);
-    } catch (cause) {
-      // Still pending in the spool: it will be tried again after a restart.
-      this.opts.logger.error({ err: BridgeError.from(cause), id: entry.id }, "could not park a dead letter");
-    }
+    parkDeadLetter(this.opts.spool, entry, error, this.opts.logger);
     this.opts.observer?.parked(entry);
-    this.opts.logger.error(
-      { id: entry.id, type: entry.type, code: error.code },
-      "dead-letter publish failed; the event stays in the spool (see `dapr-event-bridge dead-letters list`)",
-    );
     this.finish(entry);
   }
 
