@@ -8,6 +8,7 @@ import { startObservability } from "./http-server.js";
 import { silentLogger } from "./logger.js";
 import { BridgeMetrics } from "./metrics.js";
 import { parsePrometheusText } from "./prometheus-text.js";
+import { testConfig } from "../../test/helpers/config.js";
 
 function get(address: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -34,31 +35,13 @@ async function waitFor<T>(condition: () => Promise<T | undefined>, timeoutMs = 1
 }
 
 function config(daprGrpcEndpoint: string): BridgeConfig {
-  return {
-    listen: "127.0.0.1:0",
-    maxMessageBytes: 4 * 1024 * 1024,
-    format: "protobuf",
+  return testConfig({
     daprGrpcEndpoint,
-    publishTimeoutMs: 5000,
-    pubsub: "pubsub",
-    topic: "dapr-events",
-    deadLetterPubsub: "pubsub",
-    deadLetterTopic: "dapr-events-deadletter",
-    appId: "unknown",
-    namespace: "default",
-    durability: "memory",
-    spoolDir: "./data",
     spoolMaxEvents: 1000,
     spoolMaxBytes: 1024 * 1024,
     maxInMemoryEvents: 100,
-    ordering: "key",
-    retry: { initialBackoffMs: 10, multiplier: 2, maxBackoffMs: 100, maxAttempts: 3 },
-    batch: { maxEntries: 10, maxBytes: 1024 * 1024, lingerMs: 1, maxInFlight: 2 },
-    drainTimeoutMs: 2000,
-    routes: [],
     metricsListen: "127.0.0.1:0",
-    logLevel: "silent",
-  };
+  });
 }
 
 describe("startObservability with a real Bridge", () => {
