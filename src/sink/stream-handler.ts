@@ -58,19 +58,15 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
   }
   const identity = resolveIdentity(call.metadata, options.fallbackIdentity, options.certificateIdentity?.(call));
   const stream = new AbortController();
-  const onCancel = (): void => {
-    stream.abort(new BridgeError(ErrorCode.Aborted, "the client cancelled the stream"));
-    call.destroy();
-  };
-  const onShutdown = (): void => {
-    stream.abort(new BridgeError(ErrorCode.Unavailable, "the bridge is shutting down; events read so far are committed"));
-    call.destroy();
-  };
+  /** Ends the stream with `reason`: the first reason wins; reading stops at once. */
   const failStream = (reason: BridgeError): void => {
     if (stream.signal.aborted) return;
     stream.abort(reason);
     call.destroy();
   };
+  const onCancel = (): void => failStream(new BridgeError(ErrorCode.Aborted, "the client cancelled the stream"));
+  const onShutdown = (): void =>
+    failStream(new BridgeError(ErrorCode.Unavailable, "the bridge is shutting down; events read so far are committed"));
   call.once("cancelled", onCancel);
   options.shutdown.addEventListener("abort", onShutdown, { once: true });
   observer?.streamOpened(identity);

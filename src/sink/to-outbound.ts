@@ -4,12 +4,8 @@ import { encodeJson } from "../cloudevents/encode-json.js";
 import { encodeProtobuf } from "../cloudevents/encode-protobuf.js";
 import type { CloudEventRecord, EventFormat, SourceIdentity } from "../cloudevents/record.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import type { RouteDecision } from "../routing/router.js";
 import type { OutboundEvent } from "../spool/spool.js";
-
-/** Where the router sends an event. */
-export type RouteDecision =
-  | { readonly kind: "publish"; readonly pubsub: string; readonly topic: string; readonly format: EventFormat; readonly routeName: string }
-  | { readonly kind: "drop"; readonly routeName: string };
 
 /** Options of {@link OutboundFactory}. */
 export interface OutboundFactoryOptions {
