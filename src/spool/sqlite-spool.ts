@@ -60,8 +60,8 @@ function toSpooledEvent(row: EventRow, file: string): SpooledEvent {
   if (format !== "protobuf" && format !== "json") {
     throw new BridgeError(ErrorCode.Spool, `Row ${row.seq} in ${file} has format "${format}". The file is damaged.`);
   }
-  const event: SpooledEvent = {
-    seq: row.seq,
+  // Through spooledFrom, so events read back have the same object shape as appended ones.
+  const event: OutboundEvent = {
     id: row.id,
     key: row.key,
     type: row.type,
@@ -70,9 +70,9 @@ function toSpooledEvent(row: EventRow, file: string): SpooledEvent {
     format: format satisfies EventFormat,
     payload: row.payload,
     acceptedAt: row.accepted_at,
-    attempts: row.attempts,
+    deadLetter: row.dead_letter !== 0,
   };
-  return row.dead_letter === 0 ? event : { ...event, deadLetter: true };
+  return spooledFrom(event, row.seq, row.attempts);
 }
 
 interface Statements {
