@@ -6,7 +6,7 @@ import { ACTOR_KINDS, COMPLETION_STATUSES, WORKFLOW_KINDS } from "../devtools/se
 import { makeEvent, takeEvents } from "../devtools/sequences.js";
 import { convertFrame } from "./convert.js";
 import { encodeAttributeEntries, encodeProtobuf } from "./encode-protobuf.js";
-import { parseFrame } from "./frame.js";
+import { parseAnyFrame } from "./frame.js";
 import type { CloudEventRecord, ExtensionValue, SourceIdentity, Timestamp } from "./record.js";
 import {
   ACTOR_MEMBER_TYPES,
@@ -56,7 +56,7 @@ function decodeInner(type: protobuf.Type, bytes: Uint8Array): unknown {
 }
 
 function referenceConvert(frame: Uint8Array, identity: SourceIdentity, id: string): CloudEventRecord {
-  const { time, member: family, bytes } = parseFrame(frame);
+  const { time, member: family, bytes } = parseAnyFrame(frame);
   const prefix = `/dapr/${encodeURIComponent(identity.namespace)}/${encodeURIComponent(identity.appId)}`;
   const common: Pick<CloudEventRecord, "id" | "specversion"> = { id, specversion: SPEC_VERSION };
   if (family === "actor") {

@@ -3,7 +3,6 @@ import { bridgeProtos } from "../proto/protos.js";
 import { scanActorsEvent, scanWorkflowsEvent } from "./attribute-scan.js";
 import { truncateDeadLetterError } from "./dead-letter.js";
 import { parseFrame } from "./frame.js";
-import { parseCommonFrame } from "./frame-fast.js";
 import { timestampFromMillis } from "./timestamp.js";
 import type { CloudEventRecord, ExtensionValue, SourceIdentity, Timestamp } from "./record.js";
 import {
@@ -152,7 +151,7 @@ function actorRecord(id: string, identity: SourceIdentity, time: Timestamp | und
  *   or an actor event without its actor.
  */
 export function convertFrame(frame: Uint8Array, identity: SourceIdentity, id: string): CloudEventRecord {
-  const { time, member, bytes } = parseCommonFrame(frame) ?? parseFrame(frame);
+  const { time, member, bytes } = parseFrame(frame);
   return member === "workflow" ? workflowRecord(id, identity, time, bytes) : actorRecord(id, identity, time, bytes);
 }
 

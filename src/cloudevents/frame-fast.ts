@@ -48,12 +48,12 @@ function timestamp(frame: Uint8Array, end: number): { seconds: number; nanos: nu
 }
 
 /**
- * The common case of {@link parseFrame}, without a reader or intermediate views: a frame of
+ * The common case of `parseFrame`, without a reader or intermediate views: a frame of
  * exactly `[time][event]` (time optional) whose time holds `seconds` then `nanos` (each
  * optional, non-negative, at most 5 varint bytes) and whose `Event` holds exactly one member.
  * Such a frame gives the very result `parseFrame` gives; any other frame, well-formed or
- * not, gives `undefined`, and the caller hands it to `parseFrame`, which decides and names
- * what is wrong.
+ * not, gives `undefined`, and `parseFrame` hands it to the general walk, which decides and
+ * names what is wrong.
  */
 export function parseCommonFrame(frame: Uint8Array): ParsedFrame | undefined {
   const length = frame.length;

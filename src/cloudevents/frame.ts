@@ -1,6 +1,7 @@
 import protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Timestamp } from "./record.js";
+import { parseCommonFrame } from "./frame-fast.js";
 import { longToNumber } from "./timestamp.js";
 
 const { Reader } = protobuf;
@@ -143,11 +144,20 @@ function parseEvent(buffer: Uint8Array, span: Span): { member: EventMember; byte
  * Walks one raw `EventRequest` frame (DESIGN.md §2) by field number and wire type, without
  * decoding the inner event: returns its time and a view of the inner event's bytes.
  * Unknown `EventRequest` fields are skipped. When a field repeats, the last one wins.
+ * Frames of the usual layout take a fast path (`parseCommonFrame`) that gives the same result.
  *
  * @throws BridgeError `undecodable` when the frame is truncated or malformed, has no
  *   `event`, or its `Event` has no member, a reserved member (3–6) or an unknown one.
  */
 export function parseFrame(frame: Uint8Array): ParsedFrame {
+  return parseCommonFrame(frame) ?? parseAnyFrame(frame);
+}
+
+/**
+ * {@link parseFrame} without the fast path: any layout, and the precise error for a bad
+ * frame. Exported as the reference the differential tests compare the fast path with.
+ */
+export function parseAnyFrame(frame: Uint8Array): ParsedFrame {
   const reader = Reader.create(frame);
   let timeSpan: Span | undefined;
   let eventSpan: Span | undefined;
