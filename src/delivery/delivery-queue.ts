@@ -123,10 +123,7 @@ export class DeliveryQueue {
 
   /** Resolves when {@link hasRoom} is true; rejects when `signal` aborts. */
   async waitForRoom(signal?: AbortSignal): Promise<void> {
-    while (!this.hasRoom()) {
-      signal?.throwIfAborted();
-      await this.roomWaiters.wait(signal);
-    }
+    while (!this.hasRoom()) await this.roomWaiters.wait(signal);
   }
 
   /** Current counts, for health and metrics. */
