@@ -1,3 +1,4 @@
+import { toBase64 } from "../src/cloudevents/base64.js";
 import { parseFrame } from "../src/cloudevents/frame.js";
 import { takeEvents, type GeneratedEvent } from "../src/devtools/sequences.js";
 
@@ -41,9 +42,7 @@ export function sliceLoad(load: BenchLoad, events: number): BenchLoad {
 }
 
 /** A map key of bytes (base64: cheap, exact). */
-export function bytesKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-}
+export const bytesKey: (bytes: Uint8Array) => string = toBase64;
 
 /** The key of a frame's inner event bytes: what the bridge publishes as the CloudEvent's `proto_data.value`. */
 export function innerEventKey(frame: Uint8Array): string {

@@ -1,6 +1,7 @@
 import protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { bridgeProtos } from "../proto/protos.js";
+import { toBase64 } from "./base64.js";
 import { toProto3Json } from "./proto-json.js";
 import type { JsonObject, JsonValue } from "./proto-json.js";
 import type { CloudEventRecord, ExtensionValue } from "./record.js";
@@ -38,10 +39,6 @@ function extensionToJson(value: ExtensionValue): JsonValue {
   return typeof value === "object" ? formatTimestamp(value) : value;
 }
 
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-}
-
 /**
  * Encodes a record as a structured JSON CloudEvent (UTF-8, DESIGN.md §3): the attributes
  * as members (time in RFC 3339 "Z" with 0, 3, 6 or 9 fractional digits, extensions as
@@ -66,7 +63,7 @@ export function encodeJson(record: CloudEventRecord): Uint8Array {
     const value = record.extensions[key];
     if (value !== undefined && !CORE_MEMBERS.has(key)) out[key] = extensionToJson(value);
   }
-  if (dataType === null) out.data_base64 = base64(data.value);
+  if (dataType === null) out.data_base64 = toBase64(data.value);
   else {
     let decoded: protobuf.Message;
     try {

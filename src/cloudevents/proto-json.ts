@@ -1,6 +1,7 @@
 import protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { formatTimestamp, longToNumber } from "./timestamp.js";
+import { toBase64 } from "./base64.js";
 import type { LongLike } from "./timestamp.js";
 
 /** A JSON value. */
@@ -86,10 +87,6 @@ function planOf(type: protobuf.Type): TypePlan {
   return plan;
 }
 
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-}
-
 function isLongLike(value: unknown): value is LongLike {
   return typeof value === "object" && value !== null && "low" in value && "high" in value;
 }
@@ -113,7 +110,7 @@ function valueToJson(field: protobuf.Field, value: unknown): JsonValue {
   if (resolved instanceof protobuf.Type) return messageToJson(resolved, value as Decoded);
   if (resolved instanceof protobuf.Enum) return typeof value === "number" ? (resolved.valuesById[value] ?? value) : String(value);
   if (LONG_TYPES.has(field.type)) return isLongLike(value) ? String(longToNumberExact(value)) : String(value);
-  if (value instanceof Uint8Array) return base64(value);
+  if (value instanceof Uint8Array) return toBase64(value);
   if (typeof value === "number") return numberToJson(value);
   if (typeof value === "string" || typeof value === "boolean") return value;
   throw new BridgeError(ErrorCode.Internal, `field ${field.fullName} holds a ${typeof value}, which proto3 JSON cannot write`);
@@ -169,7 +166,7 @@ function anyToJson(anyType: protobuf.Type, message: Decoded): JsonValue {
   const inner = typeName === "" ? null : anyType.root.lookup(typeName);
   if (!(inner instanceof protobuf.Type)) {
     // The type is unknown here: keep its bytes rather than fail (not canonical, but lossless).
-    return { "@type": typeUrl, value: base64(value) };
+    return { "@type": typeUrl, value: toBase64(value) };
   }
   const decoded = inner.decode(value) as unknown as Decoded;
   const special = wellKnownToJson(inner, decoded);

@@ -1,3 +1,4 @@
+import { toBase64 } from "../cloudevents/base64.js";
 import type protobuf from "protobufjs";
 import { toProto3Json } from "../cloudevents/proto-json.js";
 import { formatTimestamp, longToNumber } from "../cloudevents/timestamp.js";
@@ -69,7 +70,7 @@ function attributeValue(value: DecodedAttribute): string | number | boolean | un
     case "ce_uri_ref":
       return value.ce_uri_ref;
     case "ce_bytes":
-      return value.ce_bytes === undefined ? undefined : Buffer.from(value.ce_bytes).toString("base64");
+      return value.ce_bytes === undefined ? undefined : toBase64(value.ce_bytes);
     case "ce_timestamp": {
       const time = value.ce_timestamp;
       return time === undefined ? undefined : formatTimestamp({ seconds: longToNumber(time.seconds ?? 0), nanos: time.nanos ?? 0 });

@@ -1,4 +1,5 @@
 import protobuf from "protobufjs";
+import { toBase64 } from "../cloudevents/base64.js";
 import { parseFrame } from "../cloudevents/frame.js";
 import { bridgeType, TypeName } from "../proto/protos.js";
 
@@ -56,10 +57,6 @@ export function eventBytesOf(payload: ReceivedPayload): DecodedCloudEvent {
   return { id: message.id ?? "", data: message.proto_data?.value };
 }
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-}
-
 /**
  * Compares sent frames with received protobuf CloudEvents by the events' bytes (not by
  * counting): each sent event must arrive at least once; per key, first arrivals must keep
@@ -76,7 +73,7 @@ export function compareDelivery(sent: readonly SentFrame[], received: readonly R
       return;
     }
     sentCount++;
-    const key = hex(inner);
+    const key = toBase64(inner);
     const list = positions.get(key);
     if (list === undefined) positions.set(key, [index]);
     else list.push(index);
@@ -89,7 +86,7 @@ export function compareDelivery(sent: readonly SentFrame[], received: readonly R
   for (const payload of received) {
     const { id, data } = eventBytesOf(payload);
     if (data === undefined) continue;
-    const list = positions.get(hex(data));
+    const list = positions.get(toBase64(data));
     if (list === undefined) {
       unexpected++;
       continue;
