@@ -5,6 +5,7 @@ import { silentLogger } from "../observability/logger.js";
 import type { PublishItem, Publisher, PublishResult } from "../publish/publisher.js";
 import { MemorySpool } from "../spool/memory-spool.js";
 import type { OutboundEvent, Spool } from "../spool/spool.js";
+import { waitUntil } from "../../test/helpers/pipeline.js";
 import { DeliveryQueue } from "./delivery-queue.js";
 
 /** One publish call as the scripted publisher saw it. */
@@ -64,14 +65,6 @@ function queue(spool: Spool, publisher: Publisher, overrides: { maxInMemoryEvent
   queues.push(q);
   q.start();
   return q;
-}
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
-    await new Promise<void>((resolve) => setTimeout(resolve, 1));
-  }
 }
 
 function idsOf(items: readonly PublishItem[]): string[] {
@@ -194,7 +187,7 @@ describe("DeliveryQueue", () => {
     q.accept(spool.append([event(1, "a"), event(2, "b"), event(3, "c")]));
     // Five failures each: the next retries are about 10 s away.
     const tries = (key: string): number => publisher.calls.filter((c) => c.items[0]?.metadata["partitionKey"] === key).length;
-    await waitFor(() => ["a", "b", "c"].every((key) => tries(key) >= 5));
+    await waitUntil(() => ["a", "b", "c"].every((key) => tries(key) >= 5), 10_000, "five tries of each key");
     down = false;
     // One more key retries soon (its backoff is reset by this new event's own first try).
     q.accept(spool.append([event(4, "d")]));
