@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "data/**", "coverage/**"] },
+  { ignores: ["dist/**", "node_modules/**", "data/**", "coverage/**", ".cache/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -22,12 +22,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ["examples/**/*.mjs"],
+    files: ["examples/**/*.mjs", "scripts/**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: "module",
-      globals: { process: "readonly", console: "readonly", Buffer: "readonly" },
+      globals: { process: "readonly", console: "readonly", Buffer: "readonly", setInterval: "readonly", clearInterval: "readonly" },
     },
   },
   {
