@@ -5,9 +5,12 @@ import { Bridge } from "../bridge.js";
 import { resolveConfig } from "../config/load.js";
 import { decodeDelivery } from "../consumer/decode-delivery.js";
 import { createLogger } from "../observability/logger.js";
-import { compareDelivery, type DeliveryReport, type SentFrame } from "./delivery-check.js";
+import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { compareDelivery, type DeliveryReport, type ReceivedPayload, type SentFrame } from "./delivery-check.js";
 import { DevSidecar } from "./dev-sidecar.js";
 import { emit } from "./emitter.js";
+import { startRedis } from "./local-brokers.js";
+import { pubsubComponent, realDaprSupport, startDaprd, writeResources } from "./local-dapr.js";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -17,6 +20,12 @@ export interface DemoOptions {
   readonly streams?: number;
   /** How many decoded CloudEvents to print. @default 5 */
   readonly samples?: number;
+  /**
+   * Publish through a real daprd (the 1.18 build of `npm run build:daprd`) and a Redis of its own
+   * instead of the dev sidecar; "published" then counts what reached the Redis stream.
+   * @default false
+   */
+  readonly real?: boolean;
   /** Where lines go. @default process.stdout */
   readonly out?: (line: string) => void;
   readonly signal?: AbortSignal;
@@ -31,8 +40,8 @@ export interface DemoResult {
 }
 
 /**
- * The bridge end to end on its embedded defaults: a dev sidecar, the bridge (durable spool
- * in a temporary folder) and the emitter on free loopback ports. Sends `count` events,
+ * The bridge end to end on its embedded defaults: a dev sidecar (or, with `real`, a real daprd
+ * and Redis), the bridge (durable spool in a temporary folder) and the emitter on free loopback ports. Sends `count` events,
  * then compares what the emitter sent with what the sidecar received, by the events' bytes.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
@@ -40,25 +49,34 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const streams = options.streams ?? 4;
   const out = options.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const spoolDir = await mkdtemp(path.join(tmpdir(), "dapr-event-bridge-demo-"));
-  const sidecar = new DevSidecar({ listen: "127.0.0.1:0" });
+  let target: PublishTarget | undefined;
   let bridge: Bridge | undefined;
   let ticker: NodeJS.Timeout | undefined;
   try {
-    const { address: sidecarAddress } = await sidecar.start();
+    target = options.real === true ? await realTarget(out) : await devTarget();
+    const sidecarAddress = target.address;
     const config = resolveConfig({
       flags: { listen: "127.0.0.1:0", daprGrpcEndpoint: sidecarAddress, spoolDir, metricsListen: "", logLevel: "warn" },
       env: {},
     });
     bridge = new Bridge(config, { logger: createLogger({ level: "warn" }) });
-    const target = await bridge.start();
-    out(`dev sidecar on ${sidecarAddress}; bridge sink on ${target} (spool ${spoolDir}); sending ${count} events on ${streams} streams`);
+    const sink = await bridge.start();
+    out(`${target.description} on ${sidecarAddress}; bridge sink on ${sink} (spool ${spoolDir}); sending ${count} events on ${streams} streams`);
     const sent: SentFrame[] = [];
-    const topicOf = (): number => sidecar.received(config.pubsub, config.topic).length;
-    ticker = setInterval(() => out(`  … sent ${sent.length}, published ${topicOf()}`), 500);
+    const publishTarget = target;
+    const received = async (): Promise<readonly ReceivedPayload[]> => publishTarget.received(config.pubsub, config.topic);
+    let published = 0;
+    ticker = setInterval(() => {
+      out(`  … sent ${sent.length}, published ${published}`);
+      void received().then(
+        (items) => (published = items.length),
+        () => undefined,
+      );
+    }, 500);
     const perStream = Math.ceil(count / streams);
     const result = await emit(
       {
-        target,
+        target: sink,
         streams,
         count: perStream,
         appId: "demo-app",
@@ -66,16 +84,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       },
     );
-    await sidecar
-      .waitFor((received) => received.length >= sent.length, { timeoutMs: 60_000, ...(options.signal === undefined ? {} : { signal: options.signal }) })
-      .catch(() => undefined);
+    await waitForCount(received, sent.length, 60_000, options.signal);
     clearInterval(ticker);
     ticker = undefined;
     await bridge.drain(5_000);
-    const received = sidecar.received(config.pubsub, config.topic);
-    const report = compareDelivery(sent, received);
-    printSamples(received, options.samples ?? 5, out);
-    printCounts(received, out);
+    const arrived = await received();
+    const report = compareDelivery(sent, arrived);
+    printSamples(arrived, options.samples ?? 5, out);
+    printCounts(arrived, out);
     if (!result.acknowledged) out(`the emitter's streams were not all acknowledged: ${result.error?.message ?? "unknown reason"}`);
     if (report.outOfOrderKeys.length > 0) out(`keys out of order: ${report.outOfOrderKeys.slice(0, 5).join(", ")}`);
     out(`sent ${report.sent}, published ${report.published}, missing ${report.missing}, duplicates ${report.duplicates}`);
@@ -83,8 +99,76 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   } finally {
     if (ticker !== undefined) clearInterval(ticker);
     await bridge?.close();
-    await sidecar.close();
+    await target?.close();
     await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+/** Where the demo's bridge publishes, and how to read back what arrived. */
+interface PublishTarget {
+  readonly description: string;
+  /** The gRPC address of the sidecar the bridge publishes through. */
+  readonly address: string;
+  received(pubsub: string, topic: string): Promise<readonly ReceivedPayload[]> | readonly ReceivedPayload[];
+  close(): Promise<void>;
+}
+
+async function devTarget(): Promise<PublishTarget> {
+  const sidecar = new DevSidecar({ listen: "127.0.0.1:0" });
+  const { address } = await sidecar.start();
+  return {
+    description: "dev sidecar",
+    address,
+    received: (pubsub, topic) => sidecar.received(pubsub, topic),
+    close: () => sidecar.close(),
+  };
+}
+
+/** A Redis and a real daprd of the demo's own, on free loopback ports. */
+async function realTarget(out: (line: string) => void): Promise<PublishTarget> {
+  const support = realDaprSupport();
+  const build = support.daprd["1.18"];
+  if (build === undefined || support.missing !== undefined) {
+    throw new BridgeError(
+      ErrorCode.InvalidConfig,
+      `demo --real needs the real daprd build and redis-server: ${support.missing ?? "daprd 1.18 is not built"}`,
+    );
+  }
+  out(`starting redis-server and daprd ${build.version} (${build.binary})`);
+  const redis = await startRedis();
+  const resources = writeResources([pubsubComponent("pubsub", "pubsub.redis", { redisHost: redis.address })]);
+  try {
+    const daprd = await startDaprd({ line: "1.18", appId: "dapr-event-bridge-demo", resourcesPath: resources.dir });
+    return {
+      description: `daprd ${daprd.version} with Redis ${redis.address}`,
+      address: daprd.grpcAddress,
+      // What reached the broker: the Redis stream daprd's pubsub.redis writes, named after the topic.
+      received: async (_pubsub, topic) =>
+        (await redis.streamPayloads(topic)).map((data) => ({ data, contentType: "application/cloudevents+protobuf" })),
+      close: async () => {
+        await daprd.stop();
+        await redis.close();
+        resources.remove();
+      },
+    };
+  } catch (error) {
+    await redis.close();
+    resources.remove();
+    throw error;
+  }
+}
+
+/** Polls `received` until it holds `count` items, the signal aborts or `timeoutMs` passes. */
+async function waitForCount(
+  received: () => Promise<readonly ReceivedPayload[]>,
+  count: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && signal?.aborted !== true) {
+    if ((await received()).length >= count) return;
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
   }
 }
 
