@@ -48,7 +48,7 @@ function startedRecord(): { record: CloudEventRecord; inner: Uint8Array } {
       execution_started: {
         name: "OrderWorkflow",
         input: { value: '{"qty":2}' },
-        orchestrationInstance: { instanceId: "wf-1", executionId: { value: "" } },
+        workflowInstance: { instanceId: "wf-1", executionId: { value: "" } },
         parentTraceContext: { traceParent: "00-aa-bb-01", traceState: { value: "k=v" } },
         tags: { team: "payments" },
       },
@@ -153,7 +153,7 @@ describe("encodeJson", () => {
       executionStarted: {
         name: "OrderWorkflow",
         input: '{"qty":2}',
-        orchestrationInstance: { instanceId: "wf-1", executionId: "" },
+        workflowInstance: { instanceId: "wf-1", executionId: "" },
         parentTraceContext: { traceParent: "00-aa-bb-01", traceState: "k=v" },
         tags: { team: "payments" },
       },

@@ -69,7 +69,7 @@ export type BridgeEventType = WorkflowEventType | ActorEventType | typeof UNDECO
 /**
  * The CloudEvent type of each `WorkflowsEvent.event_type` member, by its `.proto` field
  * name. `execution_completed` maps to `.completed` here; {@link COMPLETED_STATUS_TYPES}
- * refines it by the event's `orchestrationStatus`.
+ * refines it by the event's `workflowStatus`.
  */
 export const WORKFLOW_MEMBER_TYPES: ReadonlyMap<string, WorkflowEventType> = new Map<string, WorkflowEventType>([
   ["execution_started", "io.dapr.workflows.started"],
@@ -91,7 +91,7 @@ export const WORKFLOW_MEMBER_TYPES: ReadonlyMap<string, WorkflowEventType> = new
 ]);
 
 /**
- * The type of an `execution_completed` event by its `orchestrationStatus` number
+ * The type of an `execution_completed` event by its `workflowStatus` number
  * (durabletask `OrchestrationStatus`). Statuses not listed give `.completed`.
  */
 export const COMPLETED_STATUS_TYPES: ReadonlyMap<number, WorkflowEventType> = new Map<number, WorkflowEventType>([

@@ -5,14 +5,19 @@ export type { ActorDelivery, Delivery, DeliveryShape, UndecodableDelivery, Workf
 export type {
   Actor,
   ActorsEvent,
+  CompletionAttestation,
   FailureDetails,
+  HistoryPropagationScopeName,
   OrchestrationInstance,
   OrchestrationMetadata,
   OrchestrationStatusName,
   ParentInstanceInfo,
+  RelatedInstanceInfo,
   TaskFailureDetails,
   TimestampString,
   TraceContext,
+  WorkflowInstance,
+  WorkflowMetadata,
   WorkflowsEvent,
 } from "./event-shapes.js";
 export { ACTOR_EVENT_TYPES, UNDECODABLE_EVENT_TYPE, WORKFLOW_EVENT_TYPES } from "../cloudevents/types.js";
