@@ -11,11 +11,13 @@ import type { CloudEventRecord, ExtensionValue, SourceIdentity, Timestamp } from
 import {
   ACTOR_MEMBER_TYPES,
   ACTORS_DATASCHEMA,
+  ACTORS_TYPE_URL,
   COMPLETED_STATUS_TYPES,
   PROTOBUF_DATA_CONTENT_TYPE,
   SPEC_VERSION,
   WORKFLOW_MEMBER_TYPES,
   WORKFLOWS_DATASCHEMA,
+  WORKFLOWS_TYPE_URL,
 } from "./types.js";
 
 // The reference: the conversion and encoding as they were before the hand-written scan and
@@ -78,7 +80,7 @@ function referenceConvert(frame: Uint8Array, identity: SourceIdentity, id: strin
       datacontenttype: PROTOBUF_DATA_CONTENT_TYPE,
       dataschema: ACTORS_DATASCHEMA,
       extensions: { partitionkey: `${actorType}/${actorId}`, daprappid: identity.appId, daprnamespace: identity.namespace },
-      data: { kind: "proto", typeUrl: ACTORS_DATASCHEMA, value: bytes },
+      data: { kind: "proto", typeUrl: ACTORS_TYPE_URL, value: bytes },
     };
   }
   const event = decodeInner(WorkflowsEvent, bytes) as ReferenceWorkflow;
@@ -119,7 +121,7 @@ function referenceConvert(frame: Uint8Array, identity: SourceIdentity, id: strin
     datacontenttype: PROTOBUF_DATA_CONTENT_TYPE,
     dataschema: WORKFLOWS_DATASCHEMA,
     extensions,
-    data: { kind: "proto", typeUrl: WORKFLOWS_DATASCHEMA, value: bytes },
+    data: { kind: "proto", typeUrl: WORKFLOWS_TYPE_URL, value: bytes },
   };
 }
 

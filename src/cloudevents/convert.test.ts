@@ -12,8 +12,11 @@ const ActorsEvent = root.lookupType(TypeName.ActorsEvent);
 const identity: SourceIdentity = { appId: "orders", namespace: "prod" };
 const ID = "0190f2a4-7b1c-7def-8abc-0123456789ab";
 const TIME = { seconds: 1_700_000_000, nanos: 123_000_000 };
-const WF_SCHEMA = "type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent";
-const ACTOR_SCHEMA = "type.googleapis.com/dapr.proto.events.v1alpha1.ActorsEvent";
+const WF_TYPE_URL = "type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent";
+const ACTOR_TYPE_URL = "type.googleapis.com/dapr.proto.events.v1alpha1.ActorsEvent";
+// dataschema is the type URL with its scheme: an absolute URI, as strict SDKs require.
+const WF_SCHEMA = `https://${WF_TYPE_URL}`;
+const ACTOR_SCHEMA = `https://${ACTOR_TYPE_URL}`;
 
 const STATUS = { RUNNING: 0, COMPLETED: 1, CONTINUED_AS_NEW: 2, FAILED: 3, CANCELED: 4, TERMINATED: 5, PENDING: 6, SUSPENDED: 7 };
 
@@ -52,7 +55,7 @@ function expectWorkflowRecord(record: CloudEventRecord, type: string, inner: Uin
     datacontenttype: "application/protobuf",
     dataschema: WF_SCHEMA,
     extensions: { partitionkey: "wf-1", daprappid: "orders", daprnamespace: "prod", workflowstatus: status },
-    data: { kind: "proto", typeUrl: WF_SCHEMA, value: Buffer.from(inner) },
+    data: { kind: "proto", typeUrl: WF_TYPE_URL, value: Buffer.from(inner) },
   });
 }
 
@@ -105,7 +108,7 @@ describe("convertFrame: workflow events", () => {
       traceparent: "00-aa-bb-01",
       tracestate: "k=v",
     });
-    expect(record.data).toEqual({ kind: "proto", typeUrl: WF_SCHEMA, value: inner });
+    expect(record.data).toEqual({ kind: "proto", typeUrl: WF_TYPE_URL, value: inner });
   });
 
   it("leaves trace extensions out when the trace context is absent or empty", () => {
@@ -237,7 +240,7 @@ describe("convertFrame: actor events", () => {
       datacontenttype: "application/protobuf",
       dataschema: ACTOR_SCHEMA,
       extensions: { partitionkey: "Cart/c-7", daprappid: "orders", daprnamespace: "prod" },
-      data: { kind: "proto", typeUrl: ACTOR_SCHEMA, value: inner },
+      data: { kind: "proto", typeUrl: ACTOR_TYPE_URL, value: inner },
     });
   });
 });

@@ -15,14 +15,24 @@ export const JSON_DATA_CONTENT_TYPE = "application/json";
 /** `datacontenttype` of an undecodable record, whose data is the raw frame. */
 export const BINARY_DATA_CONTENT_TYPE = "application/octet-stream";
 
-/** The Any type URL prefix of `proto_data` and `dataschema`. */
+/** The Any type URL prefix of `proto_data` (scheme-less, the protobuf `Any` convention). */
 export const TYPE_URL_PREFIX = "type.googleapis.com/";
 
-/** `dataschema` (and `proto_data.type_url`) of workflow events. */
-export const WORKFLOWS_DATASCHEMA = `${TYPE_URL_PREFIX}dapr.proto.events.v1alpha1.WorkflowsEvent`;
+/** `proto_data.type_url` of workflow events. */
+export const WORKFLOWS_TYPE_URL = `${TYPE_URL_PREFIX}dapr.proto.events.v1alpha1.WorkflowsEvent`;
 
-/** `dataschema` (and `proto_data.type_url`) of actor events. */
-export const ACTORS_DATASCHEMA = `${TYPE_URL_PREFIX}dapr.proto.events.v1alpha1.ActorsEvent`;
+/** `proto_data.type_url` of actor events. */
+export const ACTORS_TYPE_URL = `${TYPE_URL_PREFIX}dapr.proto.events.v1alpha1.ActorsEvent`;
+
+/**
+ * `dataschema` of workflow events: the type URL with its scheme written out (`Any` assumes
+ * https). The core spec types `dataschema` as an absolute URI, and strict SDKs (sdk-go on
+ * every event it receives, sdk-javascript's `new CloudEvent`) reject one without a scheme.
+ */
+export const WORKFLOWS_DATASCHEMA = `https://${WORKFLOWS_TYPE_URL}`;
+
+/** `dataschema` of actor events (see {@link WORKFLOWS_DATASCHEMA}). */
+export const ACTORS_DATASCHEMA = `https://${ACTORS_TYPE_URL}`;
 
 /** Every CloudEvent type of a workflow event (DESIGN.md §3, type table). */
 export const WORKFLOW_EVENT_TYPES = [

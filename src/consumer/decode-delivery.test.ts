@@ -89,7 +89,7 @@ describe("decodeDelivery", () => {
     expect(delivery.specversion).toBe("1.0");
     expect(delivery.subject).toBe("wf-1");
     expect(delivery.time).toBe("2023-11-14T22:13:20.005Z");
-    expect(delivery.dataschema).toBe("type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent");
+    expect(delivery.dataschema).toBe("https://type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent");
     expect(delivery.datacontenttype).toBe(shape === "json" ? "application/json" : "application/protobuf");
     expect(delivery.extensions).toMatchObject({ partitionkey: "wf-1", daprappid: "orders", daprnamespace: "prod", workflowstatus: "failed" });
   });
