@@ -145,7 +145,7 @@ describe("encodeJson", () => {
       expect(parsed.type).toBe("io.dapr.workflows.started");
       expect(parsed.subject).toBe("wf-1");
       expect(parsed.datacontenttype).toBe("application/json");
-      for (const [name, value] of Object.entries(EXPECTED_EXTENSIONS)) expect(parsed[name]).toBe(value);
+      for (const [name, value] of Object.entries({ ...EXPECTED_EXTENSIONS, traceid: "00-aa-bb-01" })) expect(parsed[name]).toBe(value);
     }
     expect(event.dataschema).toBe(WF_SCHEMA);
     const raw = JSON.parse(text) as Record<string, unknown>;
@@ -160,6 +160,24 @@ describe("encodeJson", () => {
         tags: { team: "payments" },
       },
     });
+  });
+
+  it("writes traceid equal to traceparent where the event has a trace context, and none otherwise", () => {
+    // daprd overwrites traceparent with its publish span unless the envelope has a traceid.
+    const { record } = startedRecord();
+    const traced = JSON.parse(Buffer.from(encodeJson(record)).toString("utf8")) as Record<string, unknown>;
+    expect(traced.traceid).toBe("00-aa-bb-01");
+    expect(traced.traceparent).toBe("00-aa-bb-01");
+    for (const untraced of [makeEvent("execution_started", { traced: false }), makeEvent("task_completed"), makeEvent("invoked")]) {
+      const json = JSON.parse(Buffer.from(encodeJson(convertFrame(untraced.bytes, identity, ID))).toString("utf8")) as Record<string, unknown>;
+      expect(json).not.toHaveProperty("traceparent");
+      expect(json).not.toHaveProperty("traceid");
+    }
+    const generated = makeEvent("task_scheduled", { traced: true });
+    const json = JSON.parse(Buffer.from(encodeJson(convertFrame(generated.bytes, identity, ID))).toString("utf8")) as Record<string, unknown>;
+    expect(json.traceid).toBe(generated.facts.traceParent);
+    // The protobuf format has no traceid: daprd does not read the envelope of a raw payload.
+    expect(decodeCloudEvent(encodeProtobuf(record)).attributes).not.toHaveProperty("traceid");
   });
 
   it("writes undecodable records with data_base64", () => {
