@@ -1,5 +1,6 @@
 // dapr-event-bridge/consumer: helpers for subscribers of the bridge's events.
 export { decodeDelivery } from "./decode-delivery.js";
+export { decodeSdkEvent } from "./decode-sdk-event.js";
 export { isActorEvent, isActorEventType, isUndecodable, isWorkflowEvent, isWorkflowEventType } from "./delivery.js";
 export type { ActorDelivery, Delivery, DeliveryShape, UndecodableDelivery, WorkflowDelivery } from "./delivery.js";
 export type {
