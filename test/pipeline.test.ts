@@ -125,9 +125,9 @@ describe("the bridge end to end over loopback gRPC", () => {
         expect(attr(ce, "daprnamespace")).toBe("prod");
         expect(attr(ce, "partitionkey")).toBe(row.key);
         expect(attr(ce, "datacontenttype")).toBe("application/protobuf");
-        const schema = `type.googleapis.com/dapr.proto.events.v1alpha1.${row.family === "workflow" ? "WorkflowsEvent" : "ActorsEvent"}`;
-        expect(attr(ce, "dataschema")).toBe(schema);
-        expect(ce.proto_data?.type_url).toBe(schema);
+        const typeUrl = `type.googleapis.com/dapr.proto.events.v1alpha1.${row.family === "workflow" ? "WorkflowsEvent" : "ActorsEvent"}`;
+        expect(attr(ce, "dataschema")).toBe(`https://${typeUrl}`);
+        expect(ce.proto_data?.type_url).toBe(typeUrl);
         expect(ce.attributes["time"]?.ce_timestamp?.seconds).toBe(inner.time?.seconds);
         if (row.family === "workflow") {
           expect(ce.source).toBe("/dapr/prod/order-app/workflows/OrderWorkflow");
@@ -158,9 +158,8 @@ describe("the bridge end to end over loopback gRPC", () => {
     const types = new Set<string>();
     for (const publish of received) {
       expect(publish.contentType).toBe("application/cloudevents+json");
-      // strict=false: DESIGN §3's dataschema (`type.googleapis.com/...`) is a URI reference, which the
-      // SDK's strict schema (absolute URI) rejects; every attribute is checked below instead.
-      const event = new SdkCloudEvent(JSON.parse(publish.data.toString("utf8")) as Record<string, unknown>, false);
+      // Strict (the default): every attribute validated against the spec's schema.
+      const event = new SdkCloudEvent(JSON.parse(publish.data.toString("utf8")) as Record<string, unknown>);
       types.add(event.type);
       expect(event.specversion).toBe("1.0");
       expect(event.datacontenttype).toBe("application/json");
@@ -172,10 +171,10 @@ describe("the bridge end to end over loopback gRPC", () => {
       expect(event.subject).toBeTruthy();
       expect(typeof event.data).toBe("object");
       if (event.type.startsWith("io.dapr.workflows.")) {
-        expect(event.dataschema).toBe("type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent");
+        expect(event.dataschema).toBe("https://type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent");
         expect((event.data as unknown as { metadata?: { instanceId?: string } }).metadata?.instanceId).toBe(event.subject);
       } else {
-        expect(event.dataschema).toBe("type.googleapis.com/dapr.proto.events.v1alpha1.ActorsEvent");
+        expect(event.dataschema).toBe("https://type.googleapis.com/dapr.proto.events.v1alpha1.ActorsEvent");
       }
     }
     expect(types).toEqual(new Set(rows.map((r) => r.type)));

@@ -21,13 +21,13 @@ export interface WorkflowsEventScan {
   readonly runtimeStatus: number;
   /** `execution_started.name`; undefined without `execution_started`. */
   readonly startedName: string | undefined;
-  /** `execution_started.orchestrationInstance.instanceId`; undefined when either is absent. */
+  /** `execution_started.workflowInstance.instanceId`; undefined when either is absent. */
   readonly startedInstanceId: string | undefined;
   /** `execution_failed.orchestration_instance.instanceId`; undefined when either is absent. */
   readonly failedInstanceId: string | undefined;
   /** `execution_canceled.orchestration_instance.instanceId`; undefined when either is absent. */
   readonly canceledInstanceId: string | undefined;
-  /** `execution_completed.orchestrationStatus`. */
+  /** `execution_completed.workflowStatus`. */
   readonly completedStatus: number;
   /** `parentTraceContext.traceParent` of the member, when the member is traced. */
   readonly traceParent: string;
@@ -67,8 +67,8 @@ const root = bridgeProtos();
 const plan = (name: string): WalkPlan => walkPlan(root.lookupType(name));
 const workflowsPlan = plan(TypeName.WorkflowsEvent);
 const actorsPlan = plan(TypeName.ActorsEvent);
-const metadataPlan = plan("durabletask.protos.v1.OrchestrationMetadata");
-const instancePlan = plan("durabletask.protos.v1.OrchestrationInstance");
+const metadataPlan = plan("durabletask.protos.v1.WorkflowMetadata");
+const instancePlan = plan("durabletask.protos.v1.WorkflowInstance");
 const tracePlan = plan("durabletask.protos.v1.TraceContext");
 const stringValuePlan = plan("google.protobuf.StringValue");
 const actorPlan = plan("dapr.proto.events.v1alpha1.Actor");

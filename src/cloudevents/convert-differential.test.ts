@@ -11,11 +11,13 @@ import type { CloudEventRecord, ExtensionValue, SourceIdentity, Timestamp } from
 import {
   ACTOR_MEMBER_TYPES,
   ACTORS_DATASCHEMA,
+  ACTORS_TYPE_URL,
   COMPLETED_STATUS_TYPES,
   PROTOBUF_DATA_CONTENT_TYPE,
   SPEC_VERSION,
   WORKFLOW_MEMBER_TYPES,
   WORKFLOWS_DATASCHEMA,
+  WORKFLOWS_TYPE_URL,
 } from "./types.js";
 
 // The reference: the conversion and encoding as they were before the hand-written scan and
@@ -36,8 +38,8 @@ interface Traced {
 interface ReferenceWorkflow {
   metadata?: { instanceId?: string; name?: string; runtimeStatus?: number } | null;
   event_type?: string;
-  execution_started?: (Traced & { name?: string; orchestrationInstance?: Instance | null }) | null;
-  execution_completed?: { orchestrationStatus?: number } | null;
+  execution_started?: (Traced & { name?: string; workflowInstance?: Instance | null }) | null;
+  execution_completed?: { workflowStatus?: number } | null;
   execution_failed?: { orchestration_instance?: Instance | null } | null;
   execution_canceled?: { orchestration_instance?: Instance | null } | null;
   [member: string]: unknown;
@@ -78,7 +80,7 @@ function referenceConvert(frame: Uint8Array, identity: SourceIdentity, id: strin
       datacontenttype: PROTOBUF_DATA_CONTENT_TYPE,
       dataschema: ACTORS_DATASCHEMA,
       extensions: { partitionkey: `${actorType}/${actorId}`, daprappid: identity.appId, daprnamespace: identity.namespace },
-      data: { kind: "proto", typeUrl: ACTORS_DATASCHEMA, value: bytes },
+      data: { kind: "proto", typeUrl: ACTORS_TYPE_URL, value: bytes },
     };
   }
   const event = decodeInner(WorkflowsEvent, bytes) as ReferenceWorkflow;
@@ -86,13 +88,13 @@ function referenceConvert(frame: Uint8Array, identity: SourceIdentity, id: strin
   let type: string | undefined = member === undefined ? undefined : WORKFLOW_MEMBER_TYPES.get(member);
   if (type === undefined) throw undecodable("no member");
   if (member === "execution_completed") {
-    type = COMPLETED_STATUS_TYPES.get(event.execution_completed?.orchestrationStatus ?? 0) ?? "io.dapr.workflows.completed";
+    type = COMPLETED_STATUS_TYPES.get(event.execution_completed?.workflowStatus ?? 0) ?? "io.dapr.workflows.completed";
   }
   const metadata = event.metadata ?? undefined;
   const started = event.execution_started ?? undefined;
   const instanceId = nonEmpty(metadata?.instanceId)
     ? metadata.instanceId
-    : (started?.orchestrationInstance?.instanceId ??
+    : (started?.workflowInstance?.instanceId ??
       event.execution_failed?.orchestration_instance?.instanceId ??
       event.execution_canceled?.orchestration_instance?.instanceId);
   const name = nonEmpty(metadata?.name) ? metadata.name : started?.name;
@@ -119,7 +121,7 @@ function referenceConvert(frame: Uint8Array, identity: SourceIdentity, id: strin
     datacontenttype: PROTOBUF_DATA_CONTENT_TYPE,
     dataschema: WORKFLOWS_DATASCHEMA,
     extensions,
-    data: { kind: "proto", typeUrl: WORKFLOWS_DATASCHEMA, value: bytes },
+    data: { kind: "proto", typeUrl: WORKFLOWS_TYPE_URL, value: bytes },
   };
 }
 
@@ -219,6 +221,8 @@ describe("convertFrame and encodeProtobuf against the protobufjs reference", () 
       makeEvent("execution_started", { instanceId: "", workflowName: "" }).bytes,
       makeEvent("activated", { actorType: "Cart Actor/é", actorId: "ü 1" }).bytes,
       makeEvent("execution_started", { timeMs: 0 }).bytes,
+      makeEvent("execution_started", { parentAppId: "order-app" }).bytes,
+      makeEvent("execution_started", { parentAppId: "order-app", traced: false }).bytes,
     ];
     for (const frame of frames) expect(expectSameAsReference(frame)).toHaveProperty("record");
   });
@@ -250,7 +254,7 @@ describe("convertFrame and encodeProtobuf against the protobufjs reference", () 
     const encode = (type: protobuf.Type, object: Record<string, unknown>): Uint8Array => type.encode(type.fromObject(object)).finish();
     const started = encode(WorkflowsEvent, {
       metadata: { instanceId: "a", name: "First", runtimeStatus: 1 },
-      execution_started: { name: "S", orchestrationInstance: { instanceId: "s-1" }, parentTraceContext: { traceParent: "tp-1" } },
+      execution_started: { name: "S", workflowInstance: { instanceId: "s-1" }, parentTraceContext: { traceParent: "tp-1" } },
     });
     const scheduled = encode(WorkflowsEvent, {
       metadata: { name: "Second" },

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { bridgeProtos, TypeName } from "../proto/protos.js";
 import { convertFrame, undecodableRecord } from "./convert.js";
+import { encodeJson } from "./encode-json.js";
 import type { CloudEventRecord, SourceIdentity } from "./record.js";
 
 const root = bridgeProtos();
@@ -11,8 +12,11 @@ const ActorsEvent = root.lookupType(TypeName.ActorsEvent);
 const identity: SourceIdentity = { appId: "orders", namespace: "prod" };
 const ID = "0190f2a4-7b1c-7def-8abc-0123456789ab";
 const TIME = { seconds: 1_700_000_000, nanos: 123_000_000 };
-const WF_SCHEMA = "type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent";
-const ACTOR_SCHEMA = "type.googleapis.com/dapr.proto.events.v1alpha1.ActorsEvent";
+const WF_TYPE_URL = "type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent";
+const ACTOR_TYPE_URL = "type.googleapis.com/dapr.proto.events.v1alpha1.ActorsEvent";
+// dataschema is the type URL with its scheme: an absolute URI, as strict SDKs require.
+const WF_SCHEMA = `https://${WF_TYPE_URL}`;
+const ACTOR_SCHEMA = `https://${ACTOR_TYPE_URL}`;
 
 const STATUS = { RUNNING: 0, COMPLETED: 1, CONTINUED_AS_NEW: 2, FAILED: 3, CANCELED: 4, TERMINATED: 5, PENDING: 6, SUSPENDED: 7 };
 
@@ -51,7 +55,7 @@ function expectWorkflowRecord(record: CloudEventRecord, type: string, inner: Uin
     datacontenttype: "application/protobuf",
     dataschema: WF_SCHEMA,
     extensions: { partitionkey: "wf-1", daprappid: "orders", daprnamespace: "prod", workflowstatus: status },
-    data: { kind: "proto", typeUrl: WF_SCHEMA, value: Buffer.from(inner) },
+    data: { kind: "proto", typeUrl: WF_TYPE_URL, value: Buffer.from(inner) },
   });
 }
 
@@ -68,7 +72,7 @@ function undecodableError(frame: Uint8Array): BridgeError {
 
 describe("convertFrame: workflow events", () => {
   const rows: ReadonlyArray<[string, string, Record<string, unknown>]> = [
-    ["execution_completed", "io.dapr.workflows.completed", { orchestrationStatus: STATUS.COMPLETED }],
+    ["execution_completed", "io.dapr.workflows.completed", { workflowStatus: STATUS.COMPLETED }],
     ["execution_terminated", "io.dapr.workflows.terminated", { recurse: true }],
     ["execution_suspended", "io.dapr.workflows.suspended", { input: { value: "why" } }],
     ["execution_resumed", "io.dapr.workflows.resumed", {}],
@@ -104,7 +108,7 @@ describe("convertFrame: workflow events", () => {
       traceparent: "00-aa-bb-01",
       tracestate: "k=v",
     });
-    expect(record.data).toEqual({ kind: "proto", typeUrl: WF_SCHEMA, value: inner });
+    expect(record.data).toEqual({ kind: "proto", typeUrl: WF_TYPE_URL, value: inner });
   });
 
   it("leaves trace extensions out when the trace context is absent or empty", () => {
@@ -125,14 +129,14 @@ describe("convertFrame: workflow events", () => {
     ["SUSPENDED", "io.dapr.workflows.completed"],
   ];
   it.each(completions)("execution_completed with status %s becomes %s", (status, type) => {
-    const { frame, inner } = workflowFrame({ metadata, execution_completed: { orchestrationStatus: STATUS[status] } });
+    const { frame, inner } = workflowFrame({ metadata, execution_completed: { workflowStatus: STATUS[status] } });
     expectWorkflowRecord(convertFrame(frame, identity, ID), type, inner);
   });
 
   it("sets workflowstatus from metadata.runtimeStatus, lower case without prefix", () => {
     const { frame } = workflowFrame({ metadata: { ...metadata, runtimeStatus: STATUS.CONTINUED_AS_NEW }, execution_resumed: {} });
     expect(convertFrame(frame, identity, ID).extensions.workflowstatus).toBe("continued_as_new");
-    const noMeta = workflowFrame({ execution_started: { name: "W", orchestrationInstance: { instanceId: "i-9" } } });
+    const noMeta = workflowFrame({ execution_started: { name: "W", workflowInstance: { instanceId: "i-9" } } });
     const record = convertFrame(noMeta.frame, identity, ID);
     expect(record.extensions).not.toHaveProperty("workflowstatus");
     expect(record.subject).toBe("i-9");
@@ -171,6 +175,42 @@ describe("convertFrame: workflow events", () => {
     expect(Buffer.from(record.data.value).includes(Buffer.from(unknown))).toBe(true);
   });
 
+  it("converts a child workflow's start whose parent names its app (daprd 1.17+), in both formats", () => {
+    // Written field by field, as Dapr's durabletask fork puts it on the wire:
+    // ParentInstanceInfo.appID (5) and appNamespace (6) are `optional string`, not wrappers.
+    const w = protobuf.Writer.create();
+    w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string("child-1").uint32((2 << 3) | 2).string("ShippingWorkflow").ldelim();
+    w.uint32((2 << 3) | 2).fork(); // execution_started
+    w.uint32((1 << 3) | 2).string("ShippingWorkflow");
+    w.uint32((4 << 3) | 2).fork().uint32((1 << 3) | 2).string("child-1").ldelim(); // workflowInstance
+    w.uint32((5 << 3) | 2).fork(); // parentInstance
+    w.uint32((1 << 3) | 0).int32(3);
+    w.uint32((4 << 3) | 2).fork().uint32((1 << 3) | 2).string("parent-1").ldelim();
+    w.uint32((5 << 3) | 2).string("order-app");
+    w.uint32((6 << 3) | 2).string("prod");
+    w.ldelim().ldelim();
+    const inner = w.finish();
+    const record = convertFrame(frameAround(1, inner), identity, ID);
+    expect(record.type).toBe("io.dapr.workflows.started");
+    expect(record.subject).toBe("child-1");
+    expect(Buffer.from(record.data.value)).toEqual(Buffer.from(inner));
+    const json = JSON.parse(Buffer.from(encodeJson(record)).toString("utf8")) as { data: unknown };
+    expect(json.data).toEqual({
+      metadata: { instanceId: "child-1", name: "ShippingWorkflow" },
+      executionStarted: {
+        name: "ShippingWorkflow",
+        workflowInstance: { instanceId: "child-1" },
+        parentInstance: { taskScheduledId: 3, workflowInstance: { instanceId: "parent-1" }, appID: "order-app", appNamespace: "prod" },
+      },
+    });
+  });
+
+  it("writes a set proto3 optional field even when it is empty", () => {
+    const { frame } = workflowFrame({ metadata, execution_started: { name: "W", parentInstance: { appID: "" } } });
+    const json = JSON.parse(Buffer.from(encodeJson(convertFrame(frame, identity, ID))).toString("utf8")) as { data: { executionStarted: unknown } };
+    expect(json.data.executionStarted).toEqual({ name: "W", parentInstance: { appID: "" } });
+  });
+
   it("skips unknown EventRequest fields", () => {
     const { frame, inner } = workflowFrame({ metadata, execution_resumed: {} });
     const extra = protobuf.Writer.create().uint32((7 << 3) | 2).string("x").finish();
@@ -200,7 +240,7 @@ describe("convertFrame: actor events", () => {
       datacontenttype: "application/protobuf",
       dataschema: ACTOR_SCHEMA,
       extensions: { partitionkey: "Cart/c-7", daprappid: "orders", daprnamespace: "prod" },
-      data: { kind: "proto", typeUrl: ACTOR_SCHEMA, value: inner },
+      data: { kind: "proto", typeUrl: ACTOR_TYPE_URL, value: inner },
     });
   });
 });

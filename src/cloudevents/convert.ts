@@ -8,6 +8,7 @@ import type { CloudEventRecord, ExtensionValue, SourceIdentity, Timestamp } from
 import {
   ACTOR_MEMBER_TYPES,
   ACTORS_DATASCHEMA,
+  ACTORS_TYPE_URL,
   BINARY_DATA_CONTENT_TYPE,
   COMPLETED_STATUS_TYPES,
   DeadLetterExtension,
@@ -16,6 +17,7 @@ import {
   UNDECODABLE_EVENT_TYPE,
   WORKFLOW_MEMBER_TYPES,
   WORKFLOWS_DATASCHEMA,
+  WORKFLOWS_TYPE_URL,
 } from "./types.js";
 
 /** The name used in `source` when an event carries no workflow name or actor type. */
@@ -101,7 +103,7 @@ function workflowRecord(id: string, identity: SourceIdentity, time: Timestamp | 
     datacontenttype: PROTOBUF_DATA_CONTENT_TYPE,
     dataschema: WORKFLOWS_DATASCHEMA,
     extensions,
-    data: { kind: "proto", typeUrl: WORKFLOWS_DATASCHEMA, value: bytes },
+    data: { kind: "proto", typeUrl: WORKFLOWS_TYPE_URL, value: bytes },
   };
 }
 
@@ -123,7 +125,7 @@ function actorRecord(id: string, identity: SourceIdentity, time: Timestamp | und
     datacontenttype: PROTOBUF_DATA_CONTENT_TYPE,
     dataschema: ACTORS_DATASCHEMA,
     extensions: { partitionkey: `${actorType}/${actorId}`, daprappid: identity.appId, daprnamespace: identity.namespace },
-    data: { kind: "proto", typeUrl: ACTORS_DATASCHEMA, value: bytes },
+    data: { kind: "proto", typeUrl: ACTORS_TYPE_URL, value: bytes },
   };
 }
 

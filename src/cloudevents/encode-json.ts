@@ -22,6 +22,10 @@ const CORE_MEMBERS: ReadonlySet<string> = new Set([
   "data_base64",
 ]);
 
+/** The Distributed Tracing extension, and the member daprd reads to leave the trace alone. */
+const TRACEPARENT = "traceparent";
+const TRACEID = "traceid";
+
 /** Data types by type URL, looked up once each. */
 const dataTypes = new Map<string, protobuf.Type | null>();
 
@@ -42,8 +46,10 @@ function extensionToJson(value: ExtensionValue): JsonValue {
 /**
  * Encodes a record as a structured JSON CloudEvent (UTF-8, DESIGN.md §3): the attributes
  * as members (time in RFC 3339 "Z" with 0, 3, 6 or 9 fractional digits, extensions as
- * top-level members, timestamp extensions as RFC 3339 strings). Proto data whose type the
- * bridge knows becomes `data` in proto3 canonical JSON with datacontenttype
+ * top-level members, timestamp extensions as RFC 3339 strings), and `traceid` equal to the
+ * `traceparent` extension where the record has one (daprd keeps an envelope's trace context
+ * only when it has a `traceid`; without one it writes its own publish span over
+ * `traceparent`). Proto data whose type the bridge knows becomes `data` in proto3 canonical JSON with datacontenttype
  * `application/json` (unknown fields of the event have no JSON form and are left out);
  * binary data, or proto data of a type it does not know, becomes `data_base64` with the
  * record's datacontenttype.
@@ -63,6 +69,10 @@ export function encodeJson(record: CloudEventRecord): Uint8Array {
     const value = record.extensions[key];
     if (value !== undefined && !CORE_MEMBERS.has(key)) out[key] = extensionToJson(value);
   }
+  // daprd sets traceid and traceparent to its own publish span unless the envelope already has
+  // a traceid: writing the event's traceparent there keeps the workflow's trace (docs/contract.md §3).
+  const traceparent = record.extensions[TRACEPARENT];
+  if (typeof traceparent === "string" && traceparent !== "") out[TRACEID] = traceparent;
   if (dataType === null) out.data_base64 = toBase64(data.value);
   else {
     let decoded: protobuf.Message;

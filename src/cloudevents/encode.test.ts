@@ -8,6 +8,8 @@ import { withDeadLetter } from "./dead-letter.js";
 import { encodeJson } from "./encode-json.js";
 import { encodeProtobuf } from "./encode-protobuf.js";
 import { contentTypeFor, publishMetadata } from "./publish-format.js";
+import { ACTOR_KINDS, WORKFLOW_KINDS } from "../devtools/sequences-kinds.js";
+import { makeEvent } from "../devtools/sequences.js";
 import type { CloudEventRecord } from "./record.js";
 
 const root = bridgeProtos();
@@ -17,7 +19,8 @@ const WorkflowsEvent = root.lookupType(TypeName.WorkflowsEvent);
 const CloudEventType = root.lookupType(TypeName.CloudEvent);
 const identity = { appId: "orders", namespace: "prod" };
 const ID = "0190f2a4-7b1c-7def-8abc-0123456789ab";
-const WF_SCHEMA = "type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent";
+const WF_TYPE_URL = "type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent";
+const WF_SCHEMA = `https://${WF_TYPE_URL}`;
 
 interface DecodedAttribute {
   readonly attr: string;
@@ -48,7 +51,7 @@ function startedRecord(): { record: CloudEventRecord; inner: Uint8Array } {
       execution_started: {
         name: "OrderWorkflow",
         input: { value: '{"qty":2}' },
-        orchestrationInstance: { instanceId: "wf-1", executionId: { value: "" } },
+        workflowInstance: { instanceId: "wf-1", executionId: { value: "" } },
         parentTraceContext: { traceParent: "00-aa-bb-01", traceState: { value: "k=v" } },
         tags: { team: "payments" },
       },
@@ -90,7 +93,8 @@ describe("encodeProtobuf", () => {
       tracestate: { attr: "ce_string", ce_string: "k=v" },
     });
     expect(event.data).toBe("proto_data");
-    expect(event.proto_data?.type_url).toBe(WF_SCHEMA);
+    // The type URL keeps the scheme-less form protobuf libraries unpack; dataschema has the scheme.
+    expect(event.proto_data?.type_url).toBe(WF_TYPE_URL);
     expect(event.proto_data?.value).toEqual([...inner]);
   });
 
@@ -129,12 +133,10 @@ describe("encodeJson", () => {
   it("writes a structured CloudEvent the cloudevents SDK accepts, with canonical JSON data", () => {
     const { record } = startedRecord();
     const text = Buffer.from(encodeJson(record)).toString("utf8");
-    // DESIGN §3's dataschema (type.googleapis.com/...) has no scheme, so the SDK's strict
-    // validation rejects it as a URI; parse without it, then check that it is the only objection.
-    const event = new CloudEvent<Record<string, unknown>>(JSON.parse(text) as Record<string, unknown>, false);
-    expect(() => event.validate()).toThrow(expect.objectContaining({ errors: [expect.objectContaining({ instancePath: "/dataschema" })] }));
-    const withoutSchema = { ...(JSON.parse(text) as Record<string, unknown>), dataschema: undefined };
-    const viaHttp = HTTP.toEvent({ headers: { "content-type": "application/cloudevents+json" }, body: JSON.stringify(withoutSchema) });
+    // Strict: the SDK validates every attribute against the spec's schema (dataschema an absolute URI).
+    const event = new CloudEvent<Record<string, unknown>>(JSON.parse(text) as Record<string, unknown>);
+    expect(event.validate()).toBe(true);
+    const viaHttp = HTTP.toEvent({ headers: { "content-type": "application/cloudevents+json" }, body: text });
     expect(Array.isArray(viaHttp)).toBe(false);
     for (const parsed of [event, viaHttp as CloudEvent<unknown>]) {
       expect(parsed.id).toBe(ID);
@@ -143,7 +145,7 @@ describe("encodeJson", () => {
       expect(parsed.type).toBe("io.dapr.workflows.started");
       expect(parsed.subject).toBe("wf-1");
       expect(parsed.datacontenttype).toBe("application/json");
-      for (const [name, value] of Object.entries(EXPECTED_EXTENSIONS)) expect(parsed[name]).toBe(value);
+      for (const [name, value] of Object.entries({ ...EXPECTED_EXTENSIONS, traceid: "00-aa-bb-01" })) expect(parsed[name]).toBe(value);
     }
     expect(event.dataschema).toBe(WF_SCHEMA);
     const raw = JSON.parse(text) as Record<string, unknown>;
@@ -153,11 +155,29 @@ describe("encodeJson", () => {
       executionStarted: {
         name: "OrderWorkflow",
         input: '{"qty":2}',
-        orchestrationInstance: { instanceId: "wf-1", executionId: "" },
+        workflowInstance: { instanceId: "wf-1", executionId: "" },
         parentTraceContext: { traceParent: "00-aa-bb-01", traceState: "k=v" },
         tags: { team: "payments" },
       },
     });
+  });
+
+  it("writes traceid equal to traceparent where the event has a trace context, and none otherwise", () => {
+    // daprd overwrites traceparent with its publish span unless the envelope has a traceid.
+    const { record } = startedRecord();
+    const traced = JSON.parse(Buffer.from(encodeJson(record)).toString("utf8")) as Record<string, unknown>;
+    expect(traced.traceid).toBe("00-aa-bb-01");
+    expect(traced.traceparent).toBe("00-aa-bb-01");
+    for (const untraced of [makeEvent("execution_started", { traced: false }), makeEvent("task_completed"), makeEvent("invoked")]) {
+      const json = JSON.parse(Buffer.from(encodeJson(convertFrame(untraced.bytes, identity, ID))).toString("utf8")) as Record<string, unknown>;
+      expect(json).not.toHaveProperty("traceparent");
+      expect(json).not.toHaveProperty("traceid");
+    }
+    const generated = makeEvent("task_scheduled", { traced: true });
+    const json = JSON.parse(Buffer.from(encodeJson(convertFrame(generated.bytes, identity, ID))).toString("utf8")) as Record<string, unknown>;
+    expect(json.traceid).toBe(generated.facts.traceParent);
+    // The protobuf format has no traceid: daprd does not read the envelope of a raw payload.
+    expect(decodeCloudEvent(encodeProtobuf(record)).attributes).not.toHaveProperty("traceid");
   });
 
   it("writes undecodable records with data_base64", () => {
@@ -173,6 +193,46 @@ describe("encodeJson", () => {
     expect((JSON.parse(text) as { data_base64: string; time: string }).data_base64).toBe("3q2+7w==");
     expect((JSON.parse(text) as { time: string }).time).toBe("2023-11-14T22:13:20Z");
     expect([...(event.data_base64 === undefined ? [] : Buffer.from(event.data_base64, "base64"))]).toEqual([...frame]);
+  });
+});
+
+/** A decoded protobuf CloudEvent as the attributes of the SDK's JSON model (timestamps as RFC 3339). */
+function sdkAttributes(event: DecodedCloudEvent): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: event.id, source: event.source, specversion: event.spec_version, type: event.type };
+  for (const [name, value] of Object.entries(event.attributes)) {
+    const member = value[value.attr];
+    if (value.attr === "ce_timestamp") {
+      const time = member as { seconds?: number; nanos?: number };
+      out[name] = new Date((time.seconds ?? 0) * 1000 + Math.floor((time.nanos ?? 0) / 1e6)).toISOString();
+    } else out[name] = member;
+  }
+  return out;
+}
+
+describe("strict CloudEvents SDK validation (new CloudEvent, strict by default)", () => {
+  const frames = [
+    ...WORKFLOW_KINDS.map((kind) => makeEvent(kind).bytes),
+    ...ACTOR_KINDS.map((kind) => makeEvent(kind).bytes),
+    makeEvent("execution_started", { parentAppId: "order-app" }).bytes,
+  ];
+
+  it("accepts every converted event in the JSON format", () => {
+    for (const frame of frames) {
+      const record = convertFrame(frame, identity, ID);
+      const event = new CloudEvent(JSON.parse(Buffer.from(encodeJson(record)).toString("utf8")) as Record<string, unknown>);
+      expect(event.validate()).toBe(true);
+      expect(event.dataschema).toMatch(/^https:\/\/type\.googleapis\.com\/dapr\.proto\.events\.v1alpha1\.(Workflows|Actors)Event$/);
+    }
+  });
+
+  it("accepts the attributes of every converted event in the protobuf format", () => {
+    for (const frame of frames) {
+      const decoded = decodeCloudEvent(encodeProtobuf(convertFrame(frame, identity, ID)));
+      const event = new CloudEvent({ ...sdkAttributes(decoded), data_base64: Buffer.from(decoded.proto_data?.value ?? []).toString("base64") });
+      expect(event.validate()).toBe(true);
+      expect(decoded.attributes.dataschema?.attr).toBe("ce_uri");
+      expect(decoded.proto_data?.type_url).toMatch(/^type\.googleapis\.com\//);
+    }
   });
 });
 
@@ -197,10 +257,9 @@ describe("withDeadLetter", () => {
 
   it("adds the three extensions to a JSON payload, keeping the id and the data", () => {
     const { record } = startedRecord();
-    // Not strict: see the dataschema note in the encodeJson test.
     const plain = JSON.parse(Buffer.from(encodeJson(record)).toString("utf8")) as Record<string, unknown>;
     const text = Buffer.from(withDeadLetter(encodeJson(record), "json", info)).toString("utf8");
-    const event = new CloudEvent<unknown>(JSON.parse(text) as Record<string, unknown>, false);
+    const event = new CloudEvent<unknown>(JSON.parse(text) as Record<string, unknown>);
     expect(event.id).toBe(ID);
     expect(event.deadletterreason).toBe("max_attempts");
     expect(event.deadlettererror).toBe("é".repeat(1024));

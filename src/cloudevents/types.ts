@@ -15,14 +15,24 @@ export const JSON_DATA_CONTENT_TYPE = "application/json";
 /** `datacontenttype` of an undecodable record, whose data is the raw frame. */
 export const BINARY_DATA_CONTENT_TYPE = "application/octet-stream";
 
-/** The Any type URL prefix of `proto_data` and `dataschema`. */
+/** The Any type URL prefix of `proto_data` (scheme-less, the protobuf `Any` convention). */
 export const TYPE_URL_PREFIX = "type.googleapis.com/";
 
-/** `dataschema` (and `proto_data.type_url`) of workflow events. */
-export const WORKFLOWS_DATASCHEMA = `${TYPE_URL_PREFIX}dapr.proto.events.v1alpha1.WorkflowsEvent`;
+/** `proto_data.type_url` of workflow events. */
+export const WORKFLOWS_TYPE_URL = `${TYPE_URL_PREFIX}dapr.proto.events.v1alpha1.WorkflowsEvent`;
 
-/** `dataschema` (and `proto_data.type_url`) of actor events. */
-export const ACTORS_DATASCHEMA = `${TYPE_URL_PREFIX}dapr.proto.events.v1alpha1.ActorsEvent`;
+/** `proto_data.type_url` of actor events. */
+export const ACTORS_TYPE_URL = `${TYPE_URL_PREFIX}dapr.proto.events.v1alpha1.ActorsEvent`;
+
+/**
+ * `dataschema` of workflow events: the type URL with its scheme written out (`Any` assumes
+ * https). The core spec types `dataschema` as an absolute URI, and strict SDKs (sdk-go on
+ * every event it receives, sdk-javascript's `new CloudEvent`) reject one without a scheme.
+ */
+export const WORKFLOWS_DATASCHEMA = `https://${WORKFLOWS_TYPE_URL}`;
+
+/** `dataschema` of actor events (see {@link WORKFLOWS_DATASCHEMA}). */
+export const ACTORS_DATASCHEMA = `https://${ACTORS_TYPE_URL}`;
 
 /** Every CloudEvent type of a workflow event (DESIGN.md §3, type table). */
 export const WORKFLOW_EVENT_TYPES = [
@@ -69,7 +79,7 @@ export type BridgeEventType = WorkflowEventType | ActorEventType | typeof UNDECO
 /**
  * The CloudEvent type of each `WorkflowsEvent.event_type` member, by its `.proto` field
  * name. `execution_completed` maps to `.completed` here; {@link COMPLETED_STATUS_TYPES}
- * refines it by the event's `orchestrationStatus`.
+ * refines it by the event's `workflowStatus`.
  */
 export const WORKFLOW_MEMBER_TYPES: ReadonlyMap<string, WorkflowEventType> = new Map<string, WorkflowEventType>([
   ["execution_started", "io.dapr.workflows.started"],
@@ -91,7 +101,7 @@ export const WORKFLOW_MEMBER_TYPES: ReadonlyMap<string, WorkflowEventType> = new
 ]);
 
 /**
- * The type of an `execution_completed` event by its `orchestrationStatus` number
+ * The type of an `execution_completed` event by its `workflowStatus` number
  * (durabletask `OrchestrationStatus`). Statuses not listed give `.completed`.
  */
 export const COMPLETED_STATUS_TYPES: ReadonlyMap<number, WorkflowEventType> = new Map<number, WorkflowEventType>([

@@ -21,7 +21,7 @@ const failedRecord = convertFrame(
   frame({
     workflow: {
       metadata: { instanceId: "wf-1", name: "OrderWorkflow", runtimeStatus: 3, createdAt: { seconds: 1_700_000_000 } },
-      execution_completed: { orchestrationStatus: 3, failureDetails: { errorType: "Boom", errorMessage: "card declined" } },
+      execution_completed: { workflowStatus: 3, failureDetails: { errorType: "Boom", errorMessage: "card declined" } },
     },
   }),
   identity,
@@ -82,14 +82,14 @@ describe("decodeDelivery", () => {
     expect(delivery.event.executionCompleted?.failureDetails?.errorMessage).toBe("card declined");
     expect(delivery.event).toEqual({
       metadata: { instanceId: "wf-1", name: "OrderWorkflow", runtimeStatus: "ORCHESTRATION_STATUS_FAILED", createdAt: "2023-11-14T22:13:20Z" },
-      executionCompleted: { orchestrationStatus: "ORCHESTRATION_STATUS_FAILED", failureDetails: { errorType: "Boom", errorMessage: "card declined" } },
+      executionCompleted: { workflowStatus: "ORCHESTRATION_STATUS_FAILED", failureDetails: { errorType: "Boom", errorMessage: "card declined" } },
     });
     expect(delivery.id).toBe("id-wf");
     expect(delivery.source).toBe("/dapr/prod/orders/workflows/OrderWorkflow");
     expect(delivery.specversion).toBe("1.0");
     expect(delivery.subject).toBe("wf-1");
     expect(delivery.time).toBe("2023-11-14T22:13:20.005Z");
-    expect(delivery.dataschema).toBe("type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent");
+    expect(delivery.dataschema).toBe("https://type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent");
     expect(delivery.datacontenttype).toBe(shape === "json" ? "application/json" : "application/protobuf");
     expect(delivery.extensions).toMatchObject({ partitionkey: "wf-1", daprappid: "orders", daprnamespace: "prod", workflowstatus: "failed" });
   });

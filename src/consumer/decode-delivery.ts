@@ -3,7 +3,7 @@ import type protobuf from "protobufjs";
 import { toProto3Json } from "../cloudevents/proto-json.js";
 import { formatTimestamp, longToNumber } from "../cloudevents/timestamp.js";
 import type { LongLike } from "../cloudevents/timestamp.js";
-import { ACTORS_DATASCHEMA, UNDECODABLE_EVENT_TYPE, WORKFLOWS_DATASCHEMA } from "../cloudevents/types.js";
+import { ACTORS_TYPE_URL, UNDECODABLE_EVENT_TYPE, WORKFLOWS_TYPE_URL } from "../cloudevents/types.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { bridgeProtos, TypeName } from "../proto/protos.js";
 import { isActorEventType, isWorkflowEventType } from "./delivery.js";
@@ -129,7 +129,7 @@ function fromProtobuf(bytes: Uint8Array, deliveryShape: DeliveryShape, shape: st
   const envelope: Envelope = { id: event.id, source: event.source, specversion: event.spec_version, type: event.type, optional, extensions, shape: deliveryShape };
   const proto = event.proto_data ?? undefined;
   if (proto !== undefined) {
-    const expected = isWorkflowEventType(event.type) ? WORKFLOWS_DATASCHEMA : ACTORS_DATASCHEMA;
+    const expected = isWorkflowEventType(event.type) ? WORKFLOWS_TYPE_URL : ACTORS_TYPE_URL;
     if (proto.type_url !== expected) throw failure(shape, `proto_data has type_url "${proto.type_url ?? ""}", expected "${expected}"`);
     return finish(envelope, { bytes: proto.value ?? new Uint8Array() }, shape);
   }

@@ -1,8 +1,11 @@
 /**
  * The decoded workflow and actor events a consumer gets, in the proto3 canonical JSON
- * shape (DESIGN.md §3, JSON format): lowerCamelCase names, fields at their default left
- * out, enums by name, `Timestamp`s as RFC 3339 strings, `StringValue`s as plain strings,
- * maps as objects. The same shape whichever format the bridge published in.
+ * shape (the JSON format of docs/contract.md): lowerCamelCase names, fields at their default
+ * left out (proto3 `optional` fields are written whenever set), enums by name,
+ * `Timestamp`s as RFC 3339 strings, `StringValue`s as plain strings, bytes as base64, maps
+ * as objects. The same shape whichever format the bridge published in. Names follow Dapr's
+ * durabletask fork (`workflowInstance`, `workflowStatus`, ...); `event-shapes.test.ts`
+ * checks them against proto/.
  */
 
 /** durabletask `OrchestrationStatus` by name (a number if it is newer than these types). */
@@ -20,10 +23,30 @@ export type OrchestrationStatusName =
 /** An RFC 3339 timestamp in UTC, e.g. `2025-01-31T12:00:00.123Z`. */
 export type TimestampString = string;
 
-/** durabletask `OrchestrationInstance`. */
-export interface OrchestrationInstance {
+/** durabletask `WorkflowInstance` (upstream's `OrchestrationInstance`). */
+export interface WorkflowInstance {
   readonly instanceId?: string;
   readonly executionId?: string;
+}
+
+/** @deprecated Renamed {@link WorkflowInstance}, as in Dapr's durabletask fork. */
+export type OrchestrationInstance = WorkflowInstance;
+
+/** durabletask `HistoryPropagationScope` by name (a number if it is newer than these types). */
+export type HistoryPropagationScopeName =
+  | "HISTORY_PROPAGATION_SCOPE_NONE"
+  | "HISTORY_PROPAGATION_SCOPE_OWN_HISTORY"
+  | "HISTORY_PROPAGATION_SCOPE_LINEAGE";
+
+/** durabletask `RerunParentInstanceInfo` / `RetryParentInstanceInfo`. */
+export interface RelatedInstanceInfo {
+  readonly instanceID?: string;
+}
+
+/** durabletask `ActivityCompletionAttestation` / `ChildCompletionAttestation`: base64 bytes. */
+export interface CompletionAttestation {
+  readonly payload?: string;
+  readonly signature?: string;
 }
 
 /** durabletask `TaskFailureDetails`. */
@@ -40,7 +63,8 @@ export interface ParentInstanceInfo {
   readonly taskScheduledId?: number;
   readonly name?: string;
   readonly version?: string;
-  readonly orchestrationInstance?: OrchestrationInstance;
+  readonly workflowInstance?: WorkflowInstance;
+  /** The parent's app id; daprd 1.17+ sets it on every child workflow. */
   readonly appID?: string;
   readonly appNamespace?: string;
 }
@@ -53,8 +77,8 @@ export interface TraceContext {
   readonly traceState?: string;
 }
 
-/** durabletask `OrchestrationMetadata`: the workflow's state after the event. */
-export interface OrchestrationMetadata {
+/** durabletask `WorkflowMetadata` (formerly `OrchestrationMetadata`): the workflow's state after the event. */
+export interface WorkflowMetadata {
   readonly instanceId?: string;
   readonly name?: string;
   /** Absent means `ORCHESTRATION_STATUS_RUNNING` (the proto default). */
@@ -72,6 +96,9 @@ export interface OrchestrationMetadata {
   readonly startedAt?: TimestampString;
 }
 
+/** @deprecated Renamed {@link WorkflowMetadata}, as in Dapr's durabletask fork. */
+export type OrchestrationMetadata = WorkflowMetadata;
+
 /** Dapr's `FailureDetails` (of `execution_failed`). */
 export interface FailureDetails {
   readonly errorType?: string;
@@ -82,20 +109,21 @@ export interface FailureDetails {
 
 /** The members of a workflow event; exactly one of the `execution*`/`task*`/... is set. */
 export interface WorkflowsEvent {
-  readonly metadata?: OrchestrationMetadata;
+  readonly metadata?: WorkflowMetadata;
   readonly executionStarted?: {
     readonly name?: string;
     readonly version?: string;
     readonly input?: string;
-    readonly orchestrationInstance?: OrchestrationInstance;
+    readonly workflowInstance?: WorkflowInstance;
+    /** Set on a child workflow's start. */
     readonly parentInstance?: ParentInstanceInfo;
     readonly scheduledStartTimestamp?: TimestampString;
     readonly parentTraceContext?: TraceContext;
-    readonly orchestrationSpanID?: string;
+    readonly workflowSpanID?: string;
     readonly tags?: Readonly<Record<string, string>>;
   };
   readonly executionCompleted?: {
-    readonly orchestrationStatus?: OrchestrationStatusName | number;
+    readonly workflowStatus?: OrchestrationStatusName | number;
     readonly result?: string;
     readonly failureDetails?: TaskFailureDetails;
   };
@@ -103,35 +131,73 @@ export interface WorkflowsEvent {
   readonly executionSuspended?: { readonly input?: string };
   readonly executionResumed?: { readonly input?: string };
   readonly executionFailed?: {
-    readonly orchestrationInstance?: OrchestrationInstance;
+    /** Dapr's own message: its snake_case `orchestration_instance` field. */
+    readonly orchestrationInstance?: WorkflowInstance;
     readonly failureDetails?: FailureDetails;
     readonly reason?: string;
   };
-  readonly executionCanceled?: { readonly orchestrationInstance?: OrchestrationInstance; readonly reason?: string };
+  readonly executionCanceled?: { readonly orchestrationInstance?: WorkflowInstance; readonly reason?: string };
   readonly taskScheduled?: {
     readonly name?: string;
     readonly version?: string;
     readonly input?: string;
     readonly parentTraceContext?: TraceContext;
     readonly taskExecutionId?: string;
+    readonly rerunParentInstanceInfo?: RelatedInstanceInfo;
+    readonly historyPropagationScope?: HistoryPropagationScopeName | number;
   };
-  readonly taskCompleted?: { readonly taskScheduledId?: number; readonly result?: string; readonly taskExecutionId?: string };
+  readonly taskCompleted?: {
+    readonly taskScheduledId?: number;
+    readonly result?: string;
+    readonly taskExecutionId?: string;
+    readonly attestation?: CompletionAttestation;
+    /** Base64. */
+    readonly signerCertificate?: string;
+  };
   readonly taskFailed?: {
     readonly taskScheduledId?: number;
     readonly failureDetails?: TaskFailureDetails;
     readonly taskExecutionId?: string;
+    readonly attestation?: CompletionAttestation;
+    /** Base64. */
+    readonly signerCertificate?: string;
   };
-  readonly timerCreated?: { readonly fireAt?: TimestampString; readonly name?: string };
+  readonly timerCreated?: {
+    readonly fireAt?: TimestampString;
+    readonly name?: string;
+    readonly rerunParentInstanceInfo?: RelatedInstanceInfo;
+    /** At most one of the four origins is set. */
+    readonly createTimer?: Readonly<Record<string, never>>;
+    readonly externalEvent?: { readonly name?: string };
+    readonly activityRetry?: { readonly taskExecutionId?: string };
+    readonly childWorkflowRetry?: { readonly instanceId?: string };
+  };
   readonly timerFired?: { readonly fireAt?: TimestampString; readonly timerId?: number };
+  /** Dapr's member name; the message is durabletask's `ChildWorkflowInstanceCreatedEvent`. */
   readonly subOrchestrationCreated?: {
     readonly instanceId?: string;
     readonly name?: string;
     readonly version?: string;
     readonly input?: string;
     readonly parentTraceContext?: TraceContext;
+    readonly rerunParentInstanceInfo?: RelatedInstanceInfo;
+    readonly historyPropagationScope?: HistoryPropagationScopeName | number;
+    readonly retryParentInstanceInfo?: RelatedInstanceInfo;
   };
-  readonly subOrchestrationCompleted?: { readonly taskScheduledId?: number; readonly result?: string };
-  readonly subOrchestrationFailed?: { readonly taskScheduledId?: number; readonly failureDetails?: TaskFailureDetails };
+  readonly subOrchestrationCompleted?: {
+    readonly taskScheduledId?: number;
+    readonly result?: string;
+    readonly attestation?: CompletionAttestation;
+    /** Base64. */
+    readonly signerCertificate?: string;
+  };
+  readonly subOrchestrationFailed?: {
+    readonly taskScheduledId?: number;
+    readonly failureDetails?: TaskFailureDetails;
+    readonly attestation?: CompletionAttestation;
+    /** Base64. */
+    readonly signerCertificate?: string;
+  };
   readonly eventRaised?: { readonly name?: string; readonly input?: string };
 }
 

@@ -99,8 +99,8 @@ describe("emit", () => {
     expect(stream?.method).toBe(method);
     expect(stream?.metadata.get("dapr-app-id")).toEqual(["shop"]);
     expect(stream?.metadata.get("dapr-namespace")).toEqual(["prod"]);
-    expect(stream?.frames.map((f) => f.toString("hex"))).toEqual(bytesOf(takeEvents(300, { seed: 1 })));
-    expect(bytesOf(result.streams[0]?.frames ?? [])).toEqual(bytesOf(takeEvents(300, { seed: 1 })));
+    expect(stream?.frames.map((f) => f.toString("hex"))).toEqual(bytesOf(takeEvents(300, { seed: 1, appId: "shop" })));
+    expect(bytesOf(result.streams[0]?.frames ?? [])).toEqual(bytesOf(takeEvents(300, { seed: 1, appId: "shop" })));
   });
 
   it("runs concurrent streams, each with its own seed and key space, and reports every write", async () => {

@@ -203,7 +203,7 @@ function framesFor(options: EmitterOptions, o: ResolvedEmitterOptions, stream: n
   if (typeof frames === "function") return frames(stream);
   if (frames !== undefined) return frames;
   const keyPrefix = `${options.sequence?.keyPrefix ?? ""}${stream === 0 ? "" : `s${stream}-`}`;
-  return limit(generateEvents({ ...options.sequence, seed: o.seed + stream, keyPrefix }), o.count);
+  return limit(generateEvents({ appId: o.appId, ...options.sequence, seed: o.seed + stream, keyPrefix }), o.count);
 }
 
 async function runStream(

@@ -36,7 +36,7 @@ export type EventFamily = "workflow" | "actor";
 /** The terminal `OrchestrationStatus` values an `execution_completed` event can carry. */
 export const COMPLETION_STATUSES = ["COMPLETED", "FAILED", "TERMINATED", "CANCELED", "CONTINUED_AS_NEW"] as const;
 
-/** A terminal status of `ExecutionCompletedEvent.orchestrationStatus`, without its prefix. */
+/** A terminal status of `ExecutionCompletedEvent.workflowStatus`, without its prefix. */
 export type CompletionStatus = (typeof COMPLETION_STATUSES)[number];
 
 /** A protobufjs plain object (input of `Type.fromObject`). */

@@ -39,9 +39,9 @@ export const WORKFLOW_ROTATION = ENDINGS.length;
  * The events of one workflow instance (and of its child, if it has one), in history order:
  * started, activities (some failing and retried, some fanned out), maybe a timer, an external
  * event and a child workflow, then an ending chosen by `rotation`. `index` makes the
- * instance id unique within a generator.
+ * instance id unique within a generator; `appId` is the emitting app, the parent app of children.
  */
-export function workflowScript(rng: SeededRandom, keyPrefix: string, index: number, rotation: number): Step[] {
+export function workflowScript(rng: SeededRandom, keyPrefix: string, index: number, rotation: number, appId: string): Step[] {
   const definition = rng.pick(WORKFLOW_DEFINITIONS);
   const slug = definition.name.replace(/Workflow$/, "").toLowerCase();
   const instanceId = `${keyPrefix}${slug}-${String(index).padStart(6, "0")}-${rng.hex(4)}`;
@@ -51,7 +51,7 @@ export function workflowScript(rng: SeededRandom, keyPrefix: string, index: numb
   activities(rng, wf, steps, slot % 4 === 3);
   if (rng.chance(0.4) || slot % 4 === 2) steps.push(...wf.timer());
   if (rng.chance(0.3) || slot % 5 === 3) steps.push(wf.eventRaised());
-  if (rng.chance(0.15) || slot % 3 === 1) childWorkflow(rng, wf, steps, slot % 6 === 4);
+  if (rng.chance(0.15) || slot % 3 === 1) childWorkflow(rng, wf, steps, slot % 6 === 4, appId);
   switch (ENDINGS[slot] ?? "completed") {
     case "completed":
       steps.push(wf.completed("COMPLETED"));
@@ -115,7 +115,7 @@ function activities(rng: SeededRandom, wf: WorkflowInstance, steps: Step[], fail
   }
 }
 
-function childWorkflow(rng: SeededRandom, parent: WorkflowInstance, steps: Step[], fails: boolean): void {
+function childWorkflow(rng: SeededRandom, parent: WorkflowInstance, steps: Step[], fails: boolean, appId: string): void {
   const definition = WORKFLOW_DEFINITIONS.find((d) => d.name === parent.definition.child) ?? {
     name: parent.definition.child,
     activities: ["PrepareShipment", "BookCarrier"],
@@ -127,7 +127,7 @@ function childWorkflow(rng: SeededRandom, parent: WorkflowInstance, steps: Step[
   steps.push(created.step);
   const child = new WorkflowInstance(rng, childId, definition, {
     traced: created.traceId !== undefined,
-    parent: { instanceId: parent.instanceId, name: parent.definition.name, taskScheduledId: created.id, traceId: created.traceId },
+    parent: { instanceId: parent.instanceId, name: parent.definition.name, taskScheduledId: created.id, traceId: created.traceId, appId },
   });
   const task = child.taskScheduled(definition.activities[0] ?? "Activity");
   steps.push(child.started(), task.step, child.taskCompleted(task.id, task.executionId));

@@ -5,7 +5,7 @@ import { stringValue, timestampFromMicros } from "./sequences-kinds.js";
 /** `OrchestrationStatus` without its `ORCHESTRATION_STATUS_` prefix. */
 export type RuntimeStatus = CompletionStatus | "RUNNING" | "PENDING" | "SUSPENDED";
 
-/** `OrchestrationStatus` numbers (DESIGN.md §2): events are encoded without `fromObject`, so enums are numbers. */
+/** `OrchestrationStatus` numbers: events are encoded without `fromObject`, so enums are numbers. */
 const STATUS_NUMBER: Readonly<Record<RuntimeStatus, number>> = {
   RUNNING: 0,
   COMPLETED: 1,
@@ -69,6 +69,8 @@ export interface InstanceSettings {
     readonly name: string;
     readonly taskScheduledId: number;
     readonly traceId: string | undefined;
+    /** The parent's app id, written as `parentInstance.appID` (daprd 1.17+ sets it on every child). */
+    readonly appId: string;
   };
 }
 
@@ -110,14 +112,15 @@ export class WorkflowInstance {
         name: this.definition.name,
         ...(versioned ? { version: stringValue("v2") } : {}),
         input: stringValue(this.input),
-        orchestrationInstance: { instanceId: this.instanceId, executionId: stringValue(this.executionId) },
+        workflowInstance: { instanceId: this.instanceId, executionId: stringValue(this.executionId) },
         ...(parent === undefined
           ? {}
           : {
               parentInstance: {
                 taskScheduledId: parent.taskScheduledId,
                 name: stringValue(parent.name),
-                orchestrationInstance: { instanceId: parent.instanceId },
+                workflowInstance: { instanceId: parent.instanceId },
+                appID: parent.appId,
               },
             }),
         ...(scheduled ? { scheduledStartTimestamp: timestampFromMicros(nowUs) } : {}),
@@ -128,7 +131,7 @@ export class WorkflowInstance {
                 traceParent,
                 ...(traceState === undefined ? {} : { traceState: stringValue(traceState) }),
               },
-              orchestrationSpanID: stringValue(spanId),
+              workflowSpanID: stringValue(spanId),
             }),
         tags,
       };
@@ -240,7 +243,7 @@ export class WorkflowInstance {
     const failure = status === "FAILED" ? this.failure() : undefined;
     const output = failure === undefined ? { output: stringValue(result) } : { failureDetails: failure };
     return this.terminal("execution_completed", status, output, () => ({
-      orchestrationStatus: STATUS_NUMBER[status],
+      workflowStatus: STATUS_NUMBER[status],
       ...(failure === undefined ? { result: stringValue(result) } : { failureDetails: failure }),
     }));
   }
@@ -291,7 +294,7 @@ export class WorkflowInstance {
     facts: EventFacts = {},
     terminal = false,
   ): Step {
-    const parentId = this.settings.parent?.instanceId;
+    const parent = this.settings.parent;
     return {
       kind,
       family: "workflow",
@@ -309,7 +312,7 @@ export class WorkflowInstance {
           startedAt: created,
           lastUpdatedAt: now,
           ...(terminal ? { completedAt: now } : {}),
-          ...(parentId === undefined ? {} : { parentInstanceId: parentId }),
+          ...(parent === undefined ? {} : { parentInstanceId: parent.instanceId, parentAppId: stringValue(parent.appId) }),
           ...extra,
         };
         return { workflow: { metadata, [kind]: event } };

@@ -87,7 +87,7 @@ describe("generateEvents", () => {
         const { kind, body, metadata } = member(decode(event.bytes));
         const status = String(metadata?.runtimeStatus).replace("ORCHESTRATION_STATUS_", "");
         expect(status.toLowerCase()).toBe(event.facts.runtimeStatus);
-        if (kind === "execution_completed") expect(body.orchestrationStatus).toBe(metadata?.runtimeStatus);
+        if (kind === "execution_completed") expect(body.workflowStatus).toBe(metadata?.runtimeStatus);
         if (kind === "execution_suspended") expect(status).toBe("SUSPENDED");
         if (kind === "execution_failed") expect(status).toBe("FAILED");
         if (kind === "execution_terminated") expect(status).toBe("TERMINATED");
@@ -109,6 +109,22 @@ describe("generateEvents", () => {
   it("gives each key prefix its own key space", () => {
     const keys = takeEvents(200, { keyPrefix: "s1-" }).map((e) => e.key);
     expect(keys.every((k) => k.startsWith("s1-") || k.includes("/s1-"))).toBe(true);
+  });
+
+  it("starts child workflows with the parent's app id, as daprd 1.17+ does", () => {
+    const childStarts = takeEvents(300, { appId: "shop" })
+      .map((event) => member(decode(event.bytes)))
+      .filter(({ kind, body }) => kind === "execution_started" && body.parentInstance !== null && body.parentInstance !== undefined);
+    expect(childStarts.length).toBeGreaterThan(0);
+    for (const { body, metadata } of childStarts) {
+      const parent = body.parentInstance as { appID?: string; workflowInstance?: { instanceId?: string } };
+      expect(parent.appID).toBe("shop");
+      expect(metadata?.parentInstanceId).toBe(parent.workflowInstance?.instanceId);
+      expect(metadata?.parentAppId).toEqual({ value: "shop" });
+    }
+    const child = member(decode(makeEvent("execution_started", { parentAppId: "order-app" }).bytes));
+    expect(child.body.parentInstance).toMatchObject({ appID: "order-app", workflowInstance: { instanceId: "order-parent-1" } });
+    expect(member(decode(makeEvent("execution_started").bytes)).body.parentInstance).toBeNull();
   });
 
   it("stops when bounded and rejects a takeEvents count beyond the bound", () => {
@@ -154,7 +170,7 @@ describe("makeEvent", () => {
 
   it.each([...COMPLETION_STATUSES])("makes an execution_completed with status %s", (status) => {
     const { body, metadata } = member(decode(makeEvent("execution_completed", { completionStatus: status }).bytes));
-    expect(body.orchestrationStatus).toBe(`ORCHESTRATION_STATUS_${status}`);
+    expect(body.workflowStatus).toBe(`ORCHESTRATION_STATUS_${status}`);
     expect(metadata?.runtimeStatus).toBe(`ORCHESTRATION_STATUS_${status}`);
   });
 

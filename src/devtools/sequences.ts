@@ -7,6 +7,9 @@ import { SeededRandom } from "./sequences-random.js";
 import { actorScript, actorStep, workflowScript, WORKFLOW_ROTATION } from "./sequences-scripts.js";
 import { WORKFLOW_DEFINITIONS, WorkflowInstance } from "./sequences-workflow.js";
 
+/** The app id the generator names as parent app when none is given. */
+export const DEFAULT_APP_ID = "demo-app";
+
 /** Options of {@link generateEvents}: what the generated stream looks like. */
 export interface SequenceOptions {
   /** Seed of the generator; the same options always give the same bytes. Integer. @default 1 */
@@ -23,6 +26,11 @@ export interface SequenceOptions {
   readonly keyPrefix?: string;
   /** `EventRequest.time` of the first event, in milliseconds since the epoch. @default 1767225600000 (2026-01-01T00:00:00Z) */
   readonly startTimeMs?: number;
+  /**
+   * App id of the emitting sidecar: child workflow starts name it as their parent's app
+   * (`parentInstance.appID`, `metadata.parentAppId`), as daprd 1.17+ does. @default "demo-app"
+   */
+  readonly appId?: string;
 }
 
 /** One generated event, encoded, with what the bridge is expected to make of it. */
@@ -49,6 +57,7 @@ interface ResolvedSequenceOptions {
   readonly concurrency: number;
   readonly keyPrefix: string;
   readonly startTimeMs: number;
+  readonly appId: string;
 }
 
 function invalid(option: string, expected: string, given: unknown): BridgeError {
@@ -72,6 +81,7 @@ function resolveSequenceOptions(options: SequenceOptions): ResolvedSequenceOptio
     concurrency: options.concurrency ?? 6,
     keyPrefix: options.keyPrefix ?? "",
     startTimeMs: options.startTimeMs ?? 1_767_225_600_000,
+    appId: options.appId ?? DEFAULT_APP_ID,
   };
   if (!Number.isSafeInteger(resolved.seed)) throw invalid("seed", "an integer", options.seed);
   if (!(resolved.workflowRatio >= 0 && resolved.workflowRatio <= 1)) throw invalid("workflowRatio", "a number in [0, 1]", options.workflowRatio);
@@ -115,7 +125,7 @@ export function* generateEvents(options: SequenceOptions = {}): Generator<Genera
   for (let seq = 0; ; seq++) {
     while (workflowLanes.length < o.concurrency && workflowsStarted < o.workflows) {
       const n = workflowsStarted++;
-      workflowLanes.push({ steps: workflowScript(rng, o.keyPrefix, n, n + rotationOffset), next: 0 });
+      workflowLanes.push({ steps: workflowScript(rng, o.keyPrefix, n, n + rotationOffset, o.appId), next: 0 });
     }
     while (actorLanes.length < o.concurrency && actorsStarted < o.actors) {
       actorLanes.push({ steps: actorScript(rng, o.keyPrefix, actorsStarted++), next: 0 });
@@ -163,7 +173,7 @@ export interface MakeEventOptions {
   readonly workflowName?: string;
   /** Whether the event carries a `parentTraceContext`, where its kind has one. @default true */
   readonly traced?: boolean;
-  /** `orchestrationStatus` of an `execution_completed`. @default "COMPLETED" */
+  /** `workflowStatus` of an `execution_completed`. @default "COMPLETED" */
   readonly completionStatus?: CompletionStatus;
   /** Actor type (actor kinds). @default "CartActor" */
   readonly actorType?: string;
@@ -171,6 +181,11 @@ export interface MakeEventOptions {
   readonly actorId?: string;
   /** `EventRequest.time`, in milliseconds since the epoch. @default 1767225600000 */
   readonly timeMs?: number;
+  /**
+   * Makes `execution_started` the start of a child workflow whose parent runs in this app
+   * (`parentInstance.appID`, as daprd 1.17+ writes it); unset, a top-level start.
+   */
+  readonly parentAppId?: string;
 }
 
 /** One encoded event of the given kind, for table tests, with its expected partition key and facts. */
@@ -211,7 +226,11 @@ function workflowStep(rng: SeededRandom, kind: WorkflowKind, options: MakeEventO
     externalEvents: ["ApprovalReceived"],
     child: "ShippingWorkflow",
   };
-  const wf = new WorkflowInstance(rng, options.instanceId ?? "order-000001", definition, { traced: options.traced ?? true });
+  const parent =
+    options.parentAppId === undefined
+      ? {}
+      : { parent: { instanceId: "order-parent-1", name: "ParentWorkflow", taskScheduledId: 3, traceId: undefined, appId: options.parentAppId } };
+  const wf = new WorkflowInstance(rng, options.instanceId ?? "order-000001", definition, { traced: options.traced ?? true, ...parent });
   switch (kind) {
     case "execution_started":
       return wf.started();

@@ -15,7 +15,7 @@ function record(overrides: Partial<CloudEventRecord> = {}): CloudEventRecord {
     subject: "order-42",
     time: { seconds: 1_710_408_413, nanos: 589_000_000 },
     datacontenttype: "application/protobuf",
-    dataschema: "type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent",
+    dataschema: "https://type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent",
     extensions: { workflowstatus: "failed", daprappid: "orders", partitionkey: "order-42", attempt: 3, replay: false },
     data: { kind: "proto", typeUrl: "t", value: new Uint8Array() },
     ...overrides,
