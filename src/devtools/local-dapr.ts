@@ -113,6 +113,8 @@ export interface StartDaprdOptions {
   readonly appProtocol?: "http" | "grpc";
   /** The gRPC API port; a free one when absent (pass the old one to restart on the same port). */
   readonly grpcPort?: number;
+  /** The HTTP API port; a free one when absent. */
+  readonly httpPort?: number;
   /** Sets `DAPR_API_TOKEN`, which daprd then requires of every call. */
   readonly apiToken?: string;
   /** How long to wait for the sidecar to be healthy. @default 30000 */
@@ -147,7 +149,7 @@ export async function startDaprd(options: StartDaprdOptions): Promise<TestDaprd>
   const build = realDaprSupport().daprd[options.line];
   if (build === undefined) throw new Error(`daprd ${options.line} is not built: run npm run build:daprd`);
   const grpcPort = options.grpcPort ?? (await freePort());
-  const httpPort = await freePort();
+  const httpPort = options.httpPort ?? (await freePort());
   const internalPort = await freePort();
   const metricsPort = await freePort();
   const args = [

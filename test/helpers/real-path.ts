@@ -105,12 +105,13 @@ export async function startRealPath(options: RealPathOptions): Promise<RealPath>
     if (broker === "redis") {
       redis = await startRedis({ persistent: options.persistentRedis ?? false });
       cleanups.push(() => redis?.close());
-      pubsub = pubsubComponent("pubsub", "pubsub.redis", { redisHost: redis.address, ...scopes });
+      // One worker per subscriber sidecar, so subscribers see the broker's (per-key) order.
+      pubsub = pubsubComponent("pubsub", "pubsub.redis", { redisHost: redis.address, concurrency: "1", ...scopes });
     } else if (broker === "jetstream") {
       nats = await startNats();
       cleanups.push(() => nats?.stop());
       await nats.createStream("bridge", [PROTO_TOPIC, JSON_TOPIC, DEAD_LETTER_TOPIC]);
-      pubsub = pubsubComponent("pubsub", "pubsub.jetstream", { natsURL: nats.url, streamName: "bridge", ...scopes });
+      pubsub = pubsubComponent("pubsub", "pubsub.jetstream", { natsURL: nats.url, streamName: "bridge", concurrencyMode: "single", ...scopes });
     } else {
       const vhost = await createRabbitVhost();
       cleanups.push(() => vhost.remove());
@@ -118,6 +119,7 @@ export async function startRealPath(options: RealPathOptions): Promise<RealPath>
         connectionString: vhost.url,
         durable: "false",
         deletedWhenUnused: "true",
+        concurrencyMode: "single",
         ...scopes,
       });
     }
@@ -254,6 +256,15 @@ export function compareRaw(sent: readonly SentFrame[], deliveries: readonly AppD
   return compareDelivery(sent, deliveries.map(rawCloudEventBytes));
 }
 
+/** JSON with object keys sorted: daprd re-serialises JSON envelopes (Go maps), which reorders keys. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item !== null && typeof item === "object" && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
+}
+
 /** The result of {@link compareJson}. */
 export interface JsonReport {
   readonly sent: number;
@@ -273,7 +284,7 @@ export function compareJson(sent: readonly SentFrame[], deliveries: readonly App
   sent.forEach((frame, index) => {
     const parsed = parseFrame(frame.bytes);
     const type = parsed.member === "actor" ? actorsType : workflowsType;
-    const json = JSON.stringify(toProto3Json(type, type.decode(parsed.bytes)));
+    const json = canonicalJson(toProto3Json(type, type.decode(parsed.bytes)));
     expected.set(json, [...(expected.get(json) ?? []), index]);
   });
   const seen = new Set<string>();
@@ -284,7 +295,7 @@ export function compareJson(sent: readonly SentFrame[], deliveries: readonly App
     const decoded = consumerDecode(delivery);
     if (seen.has(decoded.source + decoded.id)) continue;
     seen.add(decoded.source + decoded.id);
-    const json = JSON.stringify("event" in decoded ? decoded.event : toBase64(decoded.data));
+    const json = canonicalJson("event" in decoded ? decoded.event : toBase64(decoded.data));
     const index = (expected.get(json) ?? []).find((i) => !taken.has(i));
     if (index === undefined) {
       unexpected++;
