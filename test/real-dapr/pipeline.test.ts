@@ -7,6 +7,10 @@ import { describeRealDapr } from "../helpers/daprd.js";
 import {
   compareJson,
   compareRaw,
+  consumerDecode,
+  DEAD_LETTER_ROUTE,
+  DEAD_LETTER_TOPIC,
+  PROTO_TOPIC,
   deliveriesOf,
   JSON_ROUTE,
   PROTO_ROUTE,
@@ -84,6 +88,35 @@ describeRealDapr("real daprd: the whole path, byte for byte", () => {
       await deliverAndCompare("redis", line);
     }, 180_000);
   }
+
+  it("a topic daprd refuses (publishingScopes → PERMISSION_DENIED) goes to the dead-letter route, ids and bytes intact", async () => {
+    path = await startRealPath({
+      line: "1.18",
+      subscribers: ["grpc"],
+      bridgeTopics: [PROTO_TOPIC, DEAD_LETTER_TOPIC],
+      bridgeFlags: ["--max-attempts", "3"],
+    });
+    const record = recorder();
+    await emit({ target: path.bridge.address, streams: 1, count: 120, seed: 3, appId: "orders", onSent: record.onSent });
+    const { workflows, actors } = splitSent(record.sent);
+    const [subscriber] = path.subscribers;
+    if (subscriber === undefined) throw new Error("no subscriber");
+    await waitFor(
+      () =>
+        compareRaw(actors, deliveriesOf(subscriber, DEAD_LETTER_ROUTE)).missing === 0 &&
+        compareRaw(workflows, deliveriesOf(subscriber, PROTO_ROUTE)).missing === 0,
+      { what: "the workflow events on their topic and the actor events dead-lettered", timeoutMs: 90_000 },
+    );
+    const dead = compareRaw(actors, deliveriesOf(subscriber, DEAD_LETTER_ROUTE));
+    expect({ unexpected: dead.unexpected, outOfOrder: dead.outOfOrderKeys }).toEqual({ unexpected: 0, outOfOrder: [] });
+    expect(deliveriesOf(subscriber, JSON_ROUTE)).toHaveLength(0);
+    for (const delivery of deliveriesOf(subscriber, DEAD_LETTER_ROUTE)) {
+      const decoded = consumerDecode(delivery);
+      expect(decoded.extensions["deadletterreason"]).toBe("max_attempts");
+      expect(String(decoded.extensions["deadlettererror"])).toContain("is not allowed for app id");
+      expect(decoded.extensions["deadletterattempts"]).toBe(3);
+    }
+  }, 180_000);
 
   it("daprd 1.18 through RabbitMQ", async () => {
     await deliverAndCompare("rabbitmq", "1.18");
