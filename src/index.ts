@@ -9,7 +9,7 @@ export type { ConfigResult, ResolveConfigOptions } from "./config/load.js";
 export { BridgeError, ErrorCode } from "./errors/bridge-error.js";
 export type { BridgeErrorOptions } from "./errors/bridge-error.js";
 export { classifyError } from "./errors/classify.js";
-export type { Classification } from "./errors/classify.js";
+export type { Classification, ClassifyOptions } from "./errors/classify.js";
 
 export { convertFrame, undecodableRecord } from "./cloudevents/convert.js";
 export { encodeJson } from "./cloudevents/encode-json.js";

@@ -113,6 +113,10 @@ export function daprMethodCodec(method: string): MethodCodec<unknown, unknown> {
   return codec;
 }
 
+/** The runtime methods that publish: their INTERNAL is a broker failure (see `ClassifyOptions.call`). */
+const PUBLISH_METHODS: ReadonlySet<DaprRuntimeMethod> = new Set<DaprRuntimeMethod>(["PublishEvent", "BulkPublishEvent", "BulkPublishEventAlpha1"]);
+const PUBLISH_CALL = { call: "publish" } as const;
+
 /** Options of a {@link DaprRuntimeClient}. */
 export interface DaprRuntimeClientOptions {
   /**
@@ -222,7 +226,7 @@ export class DaprRuntimeClient {
         { deadline: Date.now() + this.#timeoutMs },
         (error: ServiceError | null, response?: DaprRuntimeMethods[M]["response"]) => {
           signal?.removeEventListener("abort", onAbort);
-          if (error !== null) reject(BridgeError.from(error, context));
+          if (error !== null) reject(BridgeError.from(error, context, PUBLISH_METHODS.has(method) ? PUBLISH_CALL : undefined));
           else if (response === undefined) reject(new BridgeError(ErrorCode.Internal, `${context}: no response`));
           else resolve(response);
         },
