@@ -79,7 +79,7 @@ function grpcMessage(error: unknown): string {
 }
 
 /** The code of a gRPC status, given the call it answered and its message. */
-function grpcErrorCode(grpcCode: number, message: string, options: ClassifyOptions): ErrorCode | undefined {
+function grpcErrorCode(grpcCode: GrpcStatus, message: string, options: ClassifyOptions): ErrorCode | undefined {
   if (grpcCode === GrpcStatus.INTERNAL && options.call === "publish") return ErrorCode.BrokerUnavailable;
   if (grpcCode === GrpcStatus.UNKNOWN && message.startsWith(PROXY_FAILURE)) return ErrorCode.Unimplemented;
   return GRPC_CODES.get(grpcCode);
