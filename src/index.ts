@@ -16,7 +16,7 @@ export { encodeJson } from "./cloudevents/encode-json.js";
 export { encodeProtobuf } from "./cloudevents/encode-protobuf.js";
 export { withDeadLetter } from "./cloudevents/dead-letter.js";
 export type { DeadLetterInfo } from "./cloudevents/dead-letter.js";
-export { contentTypeFor, publishMetadata } from "./cloudevents/publish-format.js";
+export { contentTypeFor, isRawPayload, publishMetadata } from "./cloudevents/publish-format.js";
 export type { CloudEventData, CloudEventRecord, EventFormat, SourceIdentity, Timestamp } from "./cloudevents/record.js";
 
 export { Router } from "./routing/router.js";
