@@ -80,8 +80,8 @@ describe("DaprPublisher against the dev sidecar", () => {
     expect(s.stats().calls).toBe(2); // GetMetadata, then one bulk call
   });
 
-  it("falls back to BulkPublishEventAlpha1 and keeps using it", async () => {
-    const { sidecar: s, endpoint } = await sidecar({ bulkMethods: "alpha-only" });
+  it("uses BulkPublishEventAlpha1 with a 1.16 sidecar, whose BulkPublishEvent is absent", async () => {
+    const { sidecar: s, endpoint } = await sidecar({ daprVersion: "1.16.5" });
     const p = publisher({ endpoint });
     await p.publish("pubsub", "events", [item(1), item(2)]);
     await p.publish("pubsub", "events", [item(3)]);
@@ -92,7 +92,7 @@ describe("DaprPublisher against the dev sidecar", () => {
   });
 
   it("falls back to one PublishEvent per item when the sidecar has no bulk method", async () => {
-    const { sidecar: s, endpoint } = await sidecar({ bulkMethods: "none" });
+    const { sidecar: s, endpoint } = await sidecar({ daprVersion: "1.9.0" });
     const p = publisher({ endpoint });
     const items = [item(1), item(2), item(3)];
     const result = await p.publish("pubsub", "events", items);
@@ -101,12 +101,14 @@ describe("DaprPublisher against the dev sidecar", () => {
     const received = s.received();
     expect(received.map((e) => e.method)).toEqual(Array(3).fill("PublishEvent"));
     expect(received.map((e) => e.contentType)).toEqual(items.map((i) => i.contentType));
-    expect(received.map((e) => e.metadata)).toEqual(items.map((i) => ({ ...i.metadata, rawPayload: "true" })));
+    expect(received.map((e) => e.raw)).toEqual([true, true, true]);
+    expect(received.map((e) => e.data.toString())).toEqual(["event 1", "event 2", "event 3"]);
+    for (const [n, e] of received.entries()) expect(e.metadata).toMatchObject({ ...items[n]?.metadata, rawPayload: "true" });
   });
 
   it("reports per-item failures of the fallback, and holds back later items of a failed key", async () => {
     const seed = 7;
-    const { sidecar: s, endpoint } = await sidecar({ bulkMethods: "none", seed, faults: { failureRate: 0.4 } });
+    const { sidecar: s, endpoint } = await sidecar({ daprVersion: "1.9.0", seed, faults: { failureRate: 0.4 } });
     const p = publisher({ endpoint });
     const items = Array.from({ length: 12 }, (_, n) => item(n, `key-${n % 3}`));
     // The sidecar draws once per call it receives; replay the draws to know the expected outcome.
