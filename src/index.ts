@@ -35,6 +35,8 @@ export type { DeliveryObserver } from "./delivery/observer.js";
 export { DaprPublisher } from "./publish/dapr-publisher.js";
 export type { DaprPublisherOptions, PublishMethod } from "./publish/dapr-publisher.js";
 export type { PublishItem, Publisher, PublishResult } from "./publish/publisher.js";
+export { formatDaprEndpoint, parseDaprEndpoint } from "./publish/dapr-endpoint.js";
+export type { DaprEndpoint } from "./publish/dapr-endpoint.js";
 
 export { SinkServer } from "./sink/sink-server.js";
 export type { SinkServerOptions } from "./sink/sink-server.js";
