@@ -24,7 +24,10 @@ export interface BulkPublishRequestEntry {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** `BulkPublishRequest`: request-level `metadata` overrides entry metadata in Dapr (DESIGN.md §4). */
+/**
+ * `BulkPublishRequest`. daprd reads `rawPayload` from the request-level `metadata` only, and merges
+ * it under each entry's own metadata (entry keys win) when the entry has some (see docs/contract.md).
+ */
 export interface BulkPublishRequest {
   readonly pubsub_name: string;
   readonly topic: string;
@@ -162,12 +165,12 @@ export class DaprRuntimeClient {
     await this.call("PublishEvent", request, signal);
   }
 
-  /** Publishes entries in one call (`BulkPublishEvent`, Dapr 1.15 and later). */
+  /** Publishes entries in one call (`BulkPublishEvent`, daprd 1.17 and later). */
   bulkPublishEvent(request: BulkPublishRequest, signal?: AbortSignal): Promise<BulkPublishResponse> {
     return this.call("BulkPublishEvent", request, signal);
   }
 
-  /** Publishes entries in one call (`BulkPublishEventAlpha1`, older sidecars). */
+  /** Publishes entries in one call (`BulkPublishEventAlpha1`, every supported daprd). */
   bulkPublishEventAlpha1(request: BulkPublishRequest, signal?: AbortSignal): Promise<BulkPublishResponse> {
     return this.call("BulkPublishEventAlpha1", request, signal);
   }
