@@ -9,14 +9,14 @@ export type { ConfigResult, ResolveConfigOptions } from "./config/load.js";
 export { BridgeError, ErrorCode } from "./errors/bridge-error.js";
 export type { BridgeErrorOptions } from "./errors/bridge-error.js";
 export { classifyError } from "./errors/classify.js";
-export type { Classification } from "./errors/classify.js";
+export type { Classification, ClassifyOptions } from "./errors/classify.js";
 
 export { convertFrame, undecodableRecord } from "./cloudevents/convert.js";
 export { encodeJson } from "./cloudevents/encode-json.js";
 export { encodeProtobuf } from "./cloudevents/encode-protobuf.js";
 export { withDeadLetter } from "./cloudevents/dead-letter.js";
 export type { DeadLetterInfo } from "./cloudevents/dead-letter.js";
-export { contentTypeFor, publishMetadata } from "./cloudevents/publish-format.js";
+export { contentTypeFor, isRawPayload, publishMetadata } from "./cloudevents/publish-format.js";
 export type { CloudEventData, CloudEventRecord, EventFormat, SourceIdentity, Timestamp } from "./cloudevents/record.js";
 
 export { Router } from "./routing/router.js";
@@ -35,6 +35,8 @@ export type { DeliveryObserver } from "./delivery/observer.js";
 export { DaprPublisher } from "./publish/dapr-publisher.js";
 export type { DaprPublisherOptions, PublishMethod } from "./publish/dapr-publisher.js";
 export type { PublishItem, Publisher, PublishResult } from "./publish/publisher.js";
+export { formatDaprEndpoint, parseDaprEndpoint } from "./publish/dapr-endpoint.js";
+export type { DaprEndpoint } from "./publish/dapr-endpoint.js";
 
 export { SinkServer } from "./sink/sink-server.js";
 export type { SinkServerOptions } from "./sink/sink-server.js";

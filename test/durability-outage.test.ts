@@ -89,8 +89,11 @@ describe("the bridge process under sidecar faults", () => {
     if ("failureRate" in faults) expect(sidecar.stats().failuresInjected).toBeGreaterThan(0);
   });
 
-  it("dead-letters every event of a topic the sidecar rejects with INVALID_ARGUMENT, after --max-attempts, bytes intact", async () => {
-    const { sidecar, address } = await kit.sidecar({ faults: { rejectTopics: { "actor-events": GrpcStatus.INVALID_ARGUMENT } } });
+  it.each([
+    ["PERMISSION_DENIED (daprd's publishingScopes refusal)", GrpcStatus.PERMISSION_DENIED],
+    ["INVALID_ARGUMENT", GrpcStatus.INVALID_ARGUMENT],
+  ] as const)("dead-letters every event of a topic the sidecar rejects with %s, after --max-attempts, bytes intact", async (_name, code) => {
+    const { sidecar, address } = await kit.sidecar({ faults: { rejectTopics: { "actor-events": code } } });
     const dir = kit.dir();
     const configFile = path.join(kit.dir(), "bridge.yaml");
     writeFileSync(
@@ -133,6 +136,27 @@ describe("the bridge process under sidecar faults", () => {
       expect(attr(ce, "deadlettererror")).toMatch(/actor-events/);
     }
     expect(sidecar.received("pubsub", "actor-events")).toEqual([]);
+  });
+
+  it("retries a broker outage (daprd's INTERNAL) without end, never dead-letters it, and counts it as broker_unavailable", async () => {
+    const { sidecar, address } = await kit.sidecar({ faults: { brokerDown: true } });
+    const bridge = await spawnBridge(
+      bridgeArgs({ sidecar: address, spoolDir: kit.dir(), extra: ["--max-attempts", "1", "--metrics-listen", "127.0.0.1:0"] }),
+    );
+    await waitUntil(() => bridge.logs.some((line) => line.msg === "bridge running"), 20_000, "the metrics listener");
+    const { sent, onSent } = recorder();
+    const result = await emit({ target: bridge.address, count: 200, onSent });
+    expect(result.acknowledged).toBe(true);
+    // Far more refused calls than --max-attempts 1 allows for a non-retryable error.
+    await waitUntil(() => sidecar.stats().failuresInjected >= 50, 30_000, "publishes refused by the down broker");
+    const brokerFailures = await scrapeMetric(bridge, 'dapr_event_bridge_publish_failures_total{code="broker_unavailable"}');
+    sidecar.setFaults({ brokerDown: false });
+    await sidecar.waitFor((r) => allArrived(sent, r), { timeoutMs: 60_000 });
+    expect(brokerFailures).toBeGreaterThan(0);
+    const report = compareDelivery(sent, sidecar.received(MAIN.pubsub, MAIN.topic));
+    expect(report.missing).toBe(0);
+    expect(report.outOfOrderKeys).toEqual([]);
+    expect(sidecar.received("pubsub", "dapr-events-deadletter")).toEqual([]);
   });
 });
 

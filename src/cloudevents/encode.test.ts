@@ -7,7 +7,7 @@ import { convertFrame, undecodableRecord } from "./convert.js";
 import { withDeadLetter } from "./dead-letter.js";
 import { encodeJson } from "./encode-json.js";
 import { encodeProtobuf } from "./encode-protobuf.js";
-import { contentTypeFor, publishMetadata } from "./publish-format.js";
+import { contentTypeFor, isRawPayload, publishMetadata } from "./publish-format.js";
 import { ACTOR_KINDS, WORKFLOW_KINDS } from "../devtools/sequences-kinds.js";
 import { makeEvent } from "../devtools/sequences.js";
 import type { CloudEventRecord } from "./record.js";
@@ -277,11 +277,10 @@ describe("publish format", () => {
   it("gives the content type and metadata of each format", () => {
     expect(contentTypeFor("protobuf")).toBe("application/cloudevents+protobuf");
     expect(contentTypeFor("json")).toBe("application/cloudevents+json");
-    expect(publishMetadata("protobuf", "wf-1")).toEqual({
-      rawPayload: "true",
-      partitionKey: "wf-1",
-      "content-type": "application/cloudevents+protobuf",
-    });
+    // rawPayload is request-level in daprd: never entry metadata.
+    expect(publishMetadata("protobuf", "wf-1")).toEqual({ partitionKey: "wf-1", "content-type": "application/cloudevents+protobuf" });
     expect(publishMetadata("json", "wf-1")).toEqual({ partitionKey: "wf-1" });
+    expect(isRawPayload("protobuf")).toBe(true);
+    expect(isRawPayload("json")).toBe(false);
   });
 });

@@ -72,7 +72,10 @@ export interface BridgeConfig {
   readonly maxMessageBytes: number;
   /** Default publish format. @default "protobuf" */
   readonly format: EventFormat;
-  /** The bridge's own sidecar, gRPC HOST:PORT. @default DAPR_GRPC_ENDPOINT, else DAPR_HOST:DAPR_GRPC_PORT, else "127.0.0.1:50001" */
+  /**
+   * The bridge's own sidecar: `HOST:PORT` (plaintext) or `https://HOST:PORT` (TLS), as
+   * `parseDaprEndpoint` reads it. @default DAPR_GRPC_ENDPOINT, else DAPR_HOST:DAPR_GRPC_PORT, else "127.0.0.1:50001"
+   */
   readonly daprGrpcEndpoint: string;
   /** Sent as `dapr-api-token` when set (a secret: masked in output). @default DAPR_API_TOKEN */
   readonly daprApiToken?: string;

@@ -66,14 +66,18 @@ describe("resolveConfig precedence", () => {
     expect(resolveConfig({ flags: { pubsub: "kafka", deadLetterPubsub: "dl" }, env: {} }).deadLetterPubsub).toBe("dl");
   });
 
-  it("reads the Dapr endpoint from DAPR_GRPC_ENDPOINT (scheme stripped), else DAPR_HOST + DAPR_GRPC_PORT", () => {
+  it("reads the Dapr endpoint from DAPR_GRPC_ENDPOINT (TLS intent kept), else DAPR_HOST + DAPR_GRPC_PORT", () => {
     expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "http://dapr:50009" } }).daprGrpcEndpoint).toBe("dapr:50009");
+    expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "https://dapr.example.com:443/" } }).daprGrpcEndpoint).toBe("https://dapr.example.com:443");
+    expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "dapr:443?tls=true" } }).daprGrpcEndpoint).toBe("https://dapr:443");
+    expect(resolveConfig({ flags: { daprGrpcEndpoint: "https://dapr:443" }, env: {} }).daprGrpcEndpoint).toBe("https://dapr:443");
+    expect(problemsOf({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "https://dapr:443?tls=false" } })).toHaveLength(1);
     expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "a:1", DAPR_HOST: "b", DAPR_GRPC_PORT: "2" } }).daprGrpcEndpoint).toBe("a:1");
     expect(resolveConfig({ flags: {}, env: { DAPR_HOST: "sidecar", DAPR_GRPC_PORT: "50010" } }).daprGrpcEndpoint).toBe("sidecar:50010");
     expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_PORT: "50010" } }).daprGrpcEndpoint).toBe("127.0.0.1:50010");
     expect(resolveConfig({ flags: {}, env: {} }).daprGrpcEndpoint).toBe("127.0.0.1:50001");
     expect(problemsOf({ flags: {}, env: { DAPR_HOST: "sidecar", DAPR_GRPC_PORT: "x" } })).toEqual([
-      'env DAPR_HOST + DAPR_GRPC_PORT: expected HOST:PORT with a port 1..65535 (IPv6 hosts in brackets), got "sidecar:x"',
+      'env DAPR_HOST + DAPR_GRPC_PORT: expected HOST:PORT, http://HOST:PORT or https://HOST:PORT (TLS; or ?tls=true) with a port 1..65535 (IPv6 hosts in brackets), got "sidecar:x"',
     ]);
   });
 

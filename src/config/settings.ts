@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { RouteFilter, TlsConfig } from "./bridge-config.js";
 import { durationMs } from "./duration.js";
 import { filterProblems } from "../routing/filter.js";
+import { formatDaprEndpoint, parseDaprEndpoint } from "../publish/dapr-endpoint.js";
 
 /** How a flag or environment string becomes a setting's value before validation. */
 export type InputKind = "string" | "integer" | "number" | "duration" | "list" | "enum";
@@ -97,10 +98,36 @@ const routeSchema = z
     }
   });
 
-/** Strips the `http://` / `https://` scheme Dapr SDKs allow in DAPR_GRPC_ENDPOINT, and a trailing slash. */
-function stripScheme(value: unknown): unknown {
-  return typeof value === "string" ? value.replace(/^https?:\/\//, "").replace(/\/$/, "") : value;
+/**
+ * The Dapr endpoint in its canonical form (`HOST:PORT`, or `https://HOST:PORT` for TLS): the
+ * TLS intent of `https://` or `?tls=true` is kept, `http://` is dropped. A value that does not
+ * parse is passed on for the schema to reject.
+ */
+function canonicalDaprEndpoint(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return formatDaprEndpoint(parseDaprEndpoint(value));
+  } catch {
+    return value;
+  }
 }
+
+/** Whether a canonical Dapr endpoint has a HOST:PORT address with a port 1..65535. */
+function isDaprEndpoint(value: string): boolean {
+  try {
+    const port = HOST_PORT.exec(parseDaprEndpoint(value).address)?.[1];
+    return port !== undefined && Number(port) >= 1 && Number(port) <= 65535;
+  } catch {
+    return false;
+  }
+}
+
+const daprEndpointSchema = z.preprocess(
+  canonicalDaprEndpoint,
+  z.string().refine(isDaprEndpoint, {
+    error: "HOST:PORT, http://HOST:PORT or https://HOST:PORT (TLS; or ?tls=true) with a port 1..65535 (IPv6 hosts in brackets)",
+  }),
+);
 
 const retrySettings = {
   initialBackoffMs: setting({ schema: durationMs({ min: 1 }).default(100), kind: "duration", flag: "--retry-initial-backoff", env: ["BRIDGE_RETRY_INITIAL_BACKOFF_MS"], description: "First retry backoff." }),
@@ -160,7 +187,7 @@ export const SETTINGS = {
   listen: setting({ schema: hostPort(0).default("127.0.0.1:50051"), kind: "string", flag: "--listen", env: ["BRIDGE_LISTEN"], description: "Sink gRPC address HOST:PORT; port 0 picks a free port." }),
   maxMessageBytes: setting({ schema: positiveInt().default(4_194_304), kind: "integer", flag: "--max-message-bytes", env: ["BRIDGE_MAX_MESSAGE_BYTES"], description: "Largest inbound gRPC message, bytes." }),
   format: setting({ schema: formatEnum.default("protobuf"), kind: "enum", flag: "--format", env: ["BRIDGE_FORMAT"], description: "Default publish format: `protobuf` or `json` (routes may override)." }),
-  daprGrpcEndpoint: setting({ schema: z.preprocess(stripScheme, hostPort(1)).default("127.0.0.1:50001"), kind: "string", flag: "--dapr-grpc-endpoint", env: ["DAPR_GRPC_ENDPOINT", "DAPR_HOST + DAPR_GRPC_PORT"], description: "The bridge's own Dapr sidecar, gRPC HOST:PORT (an `http://` or `https://` scheme is stripped)." }),
+  daprGrpcEndpoint: setting({ schema: daprEndpointSchema.default("127.0.0.1:50001"), kind: "string", flag: "--dapr-grpc-endpoint", env: ["DAPR_GRPC_ENDPOINT", "DAPR_HOST + DAPR_GRPC_PORT"], description: "The bridge's own Dapr sidecar, gRPC HOST:PORT. `https://HOST:PORT` or `?tls=true` connects with TLS (system CA certificates); `http://` or no scheme is plaintext. Kept as `HOST:PORT` or `https://HOST:PORT`." }),
   daprApiToken: setting({ schema: nonEmpty().exactOptional(), kind: "string", env: ["DAPR_API_TOKEN"], secret: true, defaultText: "none", description: "Sent as `dapr-api-token` on every call. No flag: command lines are visible to other users." }),
   publishTimeoutMs: setting({ schema: durationMs({ min: 1 }).default(5_000), kind: "duration", flag: "--publish-timeout", env: ["BRIDGE_PUBLISH_TIMEOUT_MS"], description: "Deadline of each publish call." }),
   pubsub: setting({ schema: nonEmpty().default("pubsub"), kind: "string", flag: "--pubsub", env: ["BRIDGE_PUBSUB"], description: "Default pubsub component name." }),

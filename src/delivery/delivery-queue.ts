@@ -1,6 +1,6 @@
 import PQueue from "p-queue";
 import type { BatchConfig, RetryConfig } from "../config/bridge-config.js";
-import { contentTypeFor, publishMetadata } from "../cloudevents/publish-format.js";
+import { contentTypeFor, isRawPayload, publishMetadata } from "../cloudevents/publish-format.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Logger } from "../observability/logger.js";
 import type { PublishItem, Publisher } from "../publish/publisher.js";
@@ -292,6 +292,7 @@ export class DeliveryQueue {
       entryId: String(e.seq),
       data: e.payload,
       contentType: contentTypeFor(e.format),
+      rawPayload: isRawPayload(e.format),
       metadata: publishMetadata(e.format, e.key),
     }));
     let failed: ReadonlyMap<string, BridgeError>;

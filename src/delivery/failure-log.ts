@@ -1,4 +1,4 @@
-import type { BridgeError } from "../errors/bridge-error.js";
+import { ErrorCode, type BridgeError } from "../errors/bridge-error.js";
 import type { Logger } from "../observability/logger.js";
 
 /** Whole calls failing in a row with retryable errors that count as an outage of the sidecar. */
@@ -47,7 +47,9 @@ export class FailureLog {
         failures: this.sinceReport,
         error: first.message,
       },
-      first.retryable
+      first.code === ErrorCode.BrokerUnavailable
+        ? "the broker behind the Dapr sidecar fails publishes; retrying with backoff, events stay in the spool. Check the pubsub component and its broker"
+        : first.retryable
         ? "publishing fails; retrying with backoff, events stay in the spool. Check the bridge's Dapr sidecar and its pubsub component"
         : "publishing is refused; events are retried up to maxAttempts, then dead-lettered. Check the pubsub component and the topic",
     );

@@ -9,9 +9,19 @@ export interface DevSidecarFaults {
   readonly failureCode: GrpcStatus;
   /** Delay before a publish call is answered, in milliseconds. @default 0 */
   readonly latencyMs: number;
-  /** When true every publish call fails with UNAVAILABLE, as a sidecar without its pubsub would. @default false */
+  /** When true every publish call fails with UNAVAILABLE, as a sidecar that cannot be reached would. @default false */
   readonly unavailable: boolean;
-  /** Topics whose publish calls fail with the given gRPC status (e.g. INVALID_ARGUMENT). @default {} */
+  /**
+   * When true every publish call fails as daprd's does when the broker behind its pubsub is down
+   * (or its circuit breaker open): INTERNAL "error when publishing to topic T in pubsub P: ...".
+   * @default false
+   */
+  readonly brokerDown: boolean;
+  /**
+   * Topics whose publish calls fail with the given gRPC status. PERMISSION_DENIED answers as
+   * daprd refuses a topic its publishingScopes do not allow: "topic T is not allowed for app id A".
+   * @default {}
+   */
   readonly rejectTopics: Readonly<Record<string, GrpcStatus>>;
 }
 
@@ -21,8 +31,28 @@ export const NO_FAULTS: DevSidecarFaults = {
   failureCode: GrpcStatus.UNAVAILABLE,
   latencyMs: 0,
   unavailable: false,
+  brokerDown: false,
   rejectTopics: {},
 };
+
+/**
+ * The message daprd answers a failed publish with, by gRPC status (dapr/dapr
+ * `pkg/api/errors/pubsub.go`): INTERNAL is `PublishMessage` (reason DAPR_PUBSUB_PUBLISH_MESSAGE),
+ * PERMISSION_DENIED is `PublishForbidden` (DAPR_PUBSUB_FORBIDDEN), NOT_FOUND is its test not-found.
+ * Other statuses get a plain message naming the fault.
+ */
+export function faultMessage(code: GrpcStatus, pubsub: string, topic: string, appId: string): string {
+  switch (code) {
+    case GrpcStatus.INTERNAL:
+      return `error when publishing to topic ${topic} in pubsub ${pubsub}: dev-sidecar: the broker is unavailable`;
+    case GrpcStatus.PERMISSION_DENIED:
+      return `topic ${topic} is not allowed for app id ${appId}`;
+    case GrpcStatus.NOT_FOUND:
+      return `pubsub '${pubsub}' not found`;
+    default:
+      return `the dev sidecar injects ${GrpcStatus[code]} for topic ${topic}`;
+  }
+}
 
 function isStatus(code: number): code is GrpcStatus {
   return Number.isInteger(code) && code >= 1 && code <= 16;

@@ -7,11 +7,21 @@ export type DevSidecarMethod = "PublishEvent" | "BulkPublishEvent" | "BulkPublis
 export interface ReceivedEvent {
   readonly pubsub: string;
   readonly topic: string;
+  /**
+   * What daprd would hand the broker: the bytes as sent when `raw`, else daprd's JSON
+   * CloudEvent envelope around them (or the client's JSON CloudEvent with daprd's fields).
+   */
   readonly data: Buffer;
-  /** `data_content_type` of a PublishEvent, the entry's `content_type` of a bulk call. */
+  /** `data_content_type` of a PublishEvent, the entry's `content_type` of a bulk call, as the client sent it. */
   readonly contentType: string;
-  /** The metadata Dapr would hand the component: entry metadata, overridden by request metadata for bulk calls. */
+  /**
+   * The metadata Dapr would hand the component. Bulk: the entry's metadata with the request's
+   * merged under it (entry keys win), empty when the entry has none. PublishEvent: the request's,
+   * plus `traceid`/`tracestate` when raw.
+   */
   readonly metadata: Readonly<Record<string, string>>;
+  /** Whether the request-level metadata had `rawPayload` true (the bytes went out unwrapped). */
+  readonly raw: boolean;
   readonly method: DevSidecarMethod;
   /** The bulk entry id; absent for PublishEvent. */
   readonly entryId?: string;

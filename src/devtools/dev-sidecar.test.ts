@@ -3,8 +3,8 @@ import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError 
 import { afterEach, describe, expect, it } from "vitest";
 import { devSidecarCommand, devSidecarOptionsFromFlags } from "../cli/commands/dev-sidecar.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
-import { daprMethodCodec, DaprRuntimeClient, type BulkPublishRequest } from "../publish/dapr-runtime-client.js";
-import { DevSidecar, type DevSidecarOptions } from "./dev-sidecar.js";
+import { daprMethodCodec, DaprRuntimeClient, type BulkPublishRequest, type MethodCodec } from "../publish/dapr-runtime-client.js";
+import { DevSidecar, PROXY_MISSING_METHOD, type DevSidecarOptions } from "./dev-sidecar.js";
 
 const open: Array<{ close(): unknown }> = [];
 
@@ -48,32 +48,105 @@ describe("DevSidecar", () => {
     expect(event?.topic).toBe("orders");
     expect(event?.method).toBe("PublishEvent");
     expect(event?.contentType).toBe("application/json");
-    expect(JSON.parse(event?.data.toString() ?? "null")).toEqual({ order: 42 });
+    // No rawPayload: daprd hands the broker its com.dapr.event.sent envelope, the JSON inside `data`.
+    expect(event?.raw).toBe(false);
+    expect(JSON.parse(event?.data.toString() ?? "null")).toMatchObject({
+      type: "com.dapr.event.sent",
+      source: "dev-sidecar",
+      specversion: "1.0",
+      datacontenttype: "application/json",
+      topic: "orders",
+      pubsubname: "pubsub",
+      data: { order: 42 },
+    });
   });
 
-  it("answers UNIMPLEMENTED for methods it does not implement and for bulk methods it is told to hide", async () => {
-    const { sidecar, client } = await start({ bulkMethods: "none" });
+  it("behaves as the daprd release it is told: runtime_version, and the proxy's UNKNOWN for a missing method", async () => {
+    const { sidecar, client, port } = await start({ daprVersion: "1.16.5" });
+    expect((await client.getMetadata()).runtime_version).toBe("1.16.5");
     const bulk: BulkPublishRequest = { pubsub_name: "p", topic: "t", entries: [], metadata: {} };
     expect(await outcome(client.bulkPublishEvent(bulk))).toMatchObject({ code: ErrorCode.Unimplemented });
-    expect(await outcome(client.bulkPublishEventAlpha1(bulk))).toMatchObject({ code: ErrorCode.Unimplemented });
-    const raw = new Client(`127.0.0.1:${(await start()).port}`, credentials.createInsecure());
+    expect(await outcome(client.bulkPublishEventAlpha1(bulk))).toBe("ok");
+    const raw = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
     open.push(raw);
-    const codec = daprMethodCodec("GetState");
-    const code = await new Promise<number>((resolve) => {
-      raw.makeUnaryRequest(codec.path, codec.serializeRequest, codec.deserializeResponse, { store_name: "s", key: "k" }, new Metadata(), {}, (error: ServiceError | null) =>
-        resolve(error?.code ?? GrpcStatus.OK),
-      );
-    });
-    expect(code).toBe(GrpcStatus.UNIMPLEMENTED);
-    expect(sidecar.stats().calls).toBe(0);
+    const call = (method: "BulkPublishEvent" | "GetState", request: unknown): Promise<ServiceError | null> => {
+      const codec: MethodCodec<unknown, unknown> = daprMethodCodec(method);
+      return new Promise((resolve) => {
+        raw.makeUnaryRequest(codec.path, codec.serializeRequest, codec.deserializeResponse, request, new Metadata(), {}, (error: ServiceError | null) => resolve(error));
+      });
+    };
+    expect(await call("BulkPublishEvent", bulk)).toMatchObject({ code: GrpcStatus.UNKNOWN, details: PROXY_MISSING_METHOD });
+    // A method this stand-in does not implement at all (daprd would) answers UNIMPLEMENTED.
+    expect((await call("GetState", { store_name: "s", key: "k" }))?.code).toBe(GrpcStatus.UNIMPLEMENTED);
+    const latest = (await start()).client;
+    expect((await latest.getMetadata()).runtime_version).toBe("1.18.2");
+    expect(sidecar.stats().calls).toBe(2);
   });
 
-  it("applies request metadata over entry metadata, as Dapr does, and keeps arrival order", async () => {
+  it("reads rawPayload from request metadata only: entries without it are wrapped, as daprd wraps them", async () => {
+    const { sidecar, client } = await start();
+    const proto = Buffer.from([0x0a, 0x03, 0x61, 0x62, 0x63, 0xff]);
+    const entry = (id: string, metadata: Record<string, string>) => ({ entry_id: id, event: proto, content_type: "application/cloudevents+protobuf", metadata });
+    await client.bulkPublishEvent({ pubsub_name: "pubsub", topic: "t", metadata: { rawPayload: "true" }, entries: [entry("1", { partitionKey: "k" })] });
+    await client.bulkPublishEvent({ pubsub_name: "pubsub", topic: "t", metadata: {}, entries: [entry("2", { partitionKey: "k", rawPayload: "true" })] });
+    await client.publishEvent({ pubsub_name: "pubsub", topic: "t", data: proto, data_content_type: "application/octet-stream", metadata: { rawPayload: "1" } });
+    const [rawBulk, wrapped, rawSingle] = sidecar.received();
+    expect(rawBulk?.raw).toBe(true);
+    expect(rawBulk?.data).toEqual(proto);
+    expect(rawSingle?.raw).toBe(true);
+    expect(rawSingle?.data).toEqual(proto);
+    expect(rawSingle?.metadata).toMatchObject({ rawPayload: "1", tracestate: "" });
+    expect(rawSingle?.metadata["traceid"]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(wrapped?.raw).toBe(false);
+    const envelope = JSON.parse(wrapped?.data.toString() ?? "null") as Record<string, unknown>;
+    expect(Object.keys(envelope)).toEqual(Object.keys(envelope).sort());
+    expect(envelope).toMatchObject({
+      type: "com.dapr.event.sent",
+      source: "dev-sidecar",
+      specversion: "1.0",
+      datacontenttype: "application/cloudevents+protobuf",
+      topic: "t",
+      pubsubname: "pubsub",
+      data_base64: proto.toString("base64"),
+      tracestate: "",
+    });
+    expect(envelope["traceparent"]).toBe(envelope["traceid"]);
+    expect(envelope["id"]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(envelope["time"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(envelope).not.toHaveProperty("data");
+  });
+
+  it("keeps a JSON CloudEvent, with daprd's topic, pubsubname and trace fields, and its own traceid", async () => {
+    const { sidecar, client } = await start();
+    const ce = (extra: Record<string, unknown>) =>
+      Buffer.from(JSON.stringify({ specversion: "1.0", id: "a1", source: "/s", type: "io.x", topic: "mine", data: { n: 1 }, ...extra }));
+    const entry = (id: string, event: Buffer) => ({ entry_id: id, event, content_type: "application/cloudevents+json", metadata: { partitionKey: id } });
+    await client.bulkPublishEvent({
+      pubsub_name: "pubsub",
+      topic: "t",
+      metadata: {},
+      entries: [entry("1", ce({})), entry("2", ce({ traceid: "00-aa-bb-01", time: "2020-01-01T00:00:00Z" }))],
+    });
+    const [plain, traced] = sidecar.received().map((e) => JSON.parse(e.data.toString()) as Record<string, unknown>);
+    expect(plain).toMatchObject({ id: "a1", source: "/s", type: "io.x", topic: "t", pubsubname: "pubsub", data: { n: 1 }, tracestate: "" });
+    expect(plain?.["traceparent"]).toBe(plain?.["traceid"]);
+    expect(typeof plain?.["time"]).toBe("string");
+    expect(traced).toMatchObject({ traceid: "00-aa-bb-01", time: "2020-01-01T00:00:00Z", topic: "t" });
+    expect(traced).not.toHaveProperty("traceparent");
+    const bad = await outcome(client.bulkPublishEvent({ pubsub_name: "pubsub", topic: "t", metadata: {}, entries: [entry("3", Buffer.from("{"))] }));
+    expect(bad).toMatchObject({ code: ErrorCode.Rejected });
+    const notBool = await outcome(client.publishEvent({ ...publishRequest("t", 1), metadata: { rawPayload: "yes" } }));
+    expect(notBool).toMatchObject({ code: ErrorCode.Rejected });
+    expect((notBool as BridgeError).message).toContain("rawPayload value must be a valid boolean: actual is 'yes'");
+    expect(sidecar.received()).toHaveLength(2);
+  });
+
+  it("merges request metadata under entry metadata, only for entries with metadata, and keeps arrival order", async () => {
     const { sidecar, client } = await start();
     await client.bulkPublishEvent({
       pubsub_name: "pubsub",
       topic: "t",
-      metadata: { ttlInSeconds: "5", partitionKey: "request" },
+      metadata: { ttlInSeconds: "5", partitionKey: "request", rawPayload: "true" },
       entries: [
         { entry_id: "1", event: Buffer.from("a"), content_type: "text/plain", metadata: { partitionKey: "a", x: "1" } },
         { entry_id: "2", event: Buffer.from("b"), content_type: "application/json", metadata: {} },
@@ -81,8 +154,8 @@ describe("DevSidecar", () => {
     });
     await client.publishEvent(publishRequest("u", 3));
     expect(sidecar.received().map((e) => [e.topic, e.entryId, e.metadata])).toEqual([
-      ["t", "1", { partitionKey: "request", x: "1", ttlInSeconds: "5" }],
-      ["t", "2", { partitionKey: "request", ttlInSeconds: "5" }],
+      ["t", "1", { partitionKey: "a", x: "1", ttlInSeconds: "5", rawPayload: "true" }],
+      ["t", "2", {}],
       ["u", undefined, {}],
     ]);
     expect(sidecar.received("pubsub", "u")).toHaveLength(1);
@@ -92,6 +165,25 @@ describe("DevSidecar", () => {
     ]);
     sidecar.clear();
     expect(sidecar.received()).toEqual([]);
+  });
+
+  it("answers a down broker with daprd's INTERNAL, and a refused topic with its PERMISSION_DENIED, storing nothing", async () => {
+    const { sidecar, client } = await start({ faults: { brokerDown: true } });
+    const bulk: BulkPublishRequest = {
+      pubsub_name: "pubsub",
+      topic: "orders",
+      metadata: { rawPayload: "true" },
+      entries: [{ entry_id: "1", event: Buffer.from("a"), content_type: "application/cloudevents+protobuf", metadata: { partitionKey: "k" } }],
+    };
+    const down = await outcome(client.bulkPublishEvent(bulk));
+    expect(down).toMatchObject({ code: ErrorCode.BrokerUnavailable, retryable: true });
+    expect((down as BridgeError).message).toContain("INTERNAL: error when publishing to topic orders in pubsub pubsub: ");
+    sidecar.setFaults({ brokerDown: false, rejectTopics: { orders: GrpcStatus.PERMISSION_DENIED } });
+    const denied = await outcome(client.bulkPublishEvent(bulk));
+    expect(denied).toMatchObject({ code: ErrorCode.PermissionDenied, retryable: false });
+    expect((denied as BridgeError).message).toContain("PERMISSION_DENIED: topic orders is not allowed for app id dev-sidecar");
+    expect(sidecar.received()).toEqual([]);
+    expect(sidecar.stats().failuresInjected).toBe(2);
   });
 
   it("draws failures from its seed: the same seed fails the same calls", async () => {
@@ -153,15 +245,32 @@ describe("DevSidecar", () => {
 describe("dev-sidecar flags", () => {
   it("parses good values", () => {
     const options = devSidecarOptionsFromFlags(
-      { listen: "0.0.0.0:0", print: true, failureRate: "0.3", failureCode: "unavailable", latencyMs: "5", apiTokenEnv: true, seed: "9", bulkMethods: "none" },
+      {
+        listen: "0.0.0.0:0",
+        print: true,
+        failureRate: "0.3",
+        failureCode: "unavailable",
+        latencyMs: "5",
+        apiTokenEnv: true,
+        seed: "9",
+        daprVersion: "1.16.5",
+        brokerDown: true,
+        rejectTopics: "a, b",
+      },
       { DAPR_API_TOKEN: "abc" },
     );
     expect(options).toEqual({
       listen: "0.0.0.0:0",
       print: true,
-      faults: { failureRate: 0.3, failureCode: GrpcStatus.UNAVAILABLE, latencyMs: 5 },
+      faults: {
+        failureRate: 0.3,
+        failureCode: GrpcStatus.UNAVAILABLE,
+        latencyMs: 5,
+        brokerDown: true,
+        rejectTopics: { a: GrpcStatus.PERMISSION_DENIED, b: GrpcStatus.PERMISSION_DENIED },
+      },
       apiToken: "abc",
-      bulkMethods: "none",
+      daprVersion: "1.16.5",
       seed: 9,
     });
     expect(devSidecarOptionsFromFlags({ listen: "h:1", failureCode: "8" }).faults).toEqual({ failureCode: 8 });
@@ -173,7 +282,8 @@ describe("dev-sidecar flags", () => {
     [{ latencyMs: "-1" }, /--latency-ms: expected .*, got "-1"/],
     [{ seed: "1.5" }, /--seed: expected an integer, got "1.5"/],
     [{ apiTokenEnv: "MISSING_TOKEN_VAR" }, /--api-token-env: expected environment variable MISSING_TOKEN_VAR/],
-    [{ bulkMethods: "some" }, /--bulk-methods: expected both \| alpha-only \| none, got "some"/],
+    [{ rejectTopics: "a,,b" }, /--reject-topics: expected comma-separated topic names, got "a,,b"/],
+    [{ daprVersion: "1 16" }, /--dapr-version: expected a daprd version such as 1.16.5, got "1 16"/],
     [{ listen: "50001" }, /--listen: expected HOST:PORT, got "50001"/],
   ])("rejects %o", (flags, message) => {
     expect(() => devSidecarOptionsFromFlags({ listen: "127.0.0.1:0", ...flags }, {})).toThrow(message);

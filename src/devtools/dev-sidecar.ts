@@ -17,7 +17,9 @@ import {
   type GetMetadataResponse,
   type PublishEventRequest,
 } from "../publish/dapr-runtime-client.js";
-import { delay, mergeFaults, NO_FAULTS, seededRandom, type DevSidecarFaults } from "./dev-sidecar-faults.js";
+import { PUBLISH_METHODS, sidecarHasMethod } from "../publish/runtime-version.js";
+import { daprEnvelope, newTraceparent, parseGoBool } from "./dev-sidecar-envelope.js";
+import { delay, faultMessage, mergeFaults, NO_FAULTS, seededRandom, type DevSidecarFaults } from "./dev-sidecar-faults.js";
 import {
   ReceivedStore,
   type DevSidecarMethod,
@@ -27,8 +29,14 @@ import {
   type WaitForOptions,
 } from "./dev-sidecar-store.js";
 
-/** Which bulk methods the dev sidecar offers, to exercise a publisher's fallbacks. */
-export type BulkMethods = "both" | "alpha-only" | "none";
+/** The daprd release the dev sidecar reports by default (GetMetadata `runtime_version`). */
+export const DEV_SIDECAR_DAPR_VERSION = "1.18.2";
+
+/** The app id of the dev sidecar: GetMetadata `id`, the `source` of the envelopes it makes. */
+export const DEV_SIDECAR_APP_ID = "dev-sidecar";
+
+/** What daprd's service-invocation proxy answers (UNKNOWN) for a runtime method the sidecar lacks. */
+export const PROXY_MISSING_METHOD = "failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found";
 
 /** Options of a {@link DevSidecar}. */
 export interface DevSidecarOptions {
@@ -38,8 +46,14 @@ export interface DevSidecarOptions {
   readonly apiToken?: string;
   /** Writes a line per received event on stdout. @default false */
   readonly print?: boolean;
-  /** Bulk methods offered; the others answer UNIMPLEMENTED. @default "both" */
-  readonly bulkMethods?: BulkMethods;
+  /**
+   * The daprd release to behave as: GetMetadata reports it as `runtime_version`, and publish
+   * methods that release lacks answer as daprd does, with the proxy's UNKNOWN "failed to proxy
+   * request ..." (`BulkPublishEvent` before 1.17, `BulkPublishEventAlpha1` before 1.10). A
+   * version that does not parse (`edge`) has every method.
+   * @default "1.18.2"
+   */
+  readonly daprVersion?: string;
   /** Faults injected from the start; change them later with {@link DevSidecar.setFaults}. @default none */
   readonly faults?: Partial<DevSidecarFaults>;
   /** Seed of the random draws of `failureRate`, for reproducible failure patterns. @default Date.now() */
@@ -75,14 +89,24 @@ function parseListen(listen: string): string {
  * `PublishEvent`, `BulkPublishEvent`, `BulkPublishEventAlpha1` and `GetMetadata` (which
  * `@dapr/dapr`'s DaprClient polls before its first call); every other method answers UNIMPLEMENTED.
  *
- * Faults (failure rate, latency, unavailability, rejected topics) apply per call: a failed call
- * stores nothing. Everything received is kept in memory, in arrival order, until {@link clear}.
+ * It behaves as real daprd does where a publisher can tell: it reads `rawPayload` from the
+ * request's metadata only; without it, it stores what daprd would hand the broker (a
+ * `com.dapr.event.sent` JSON envelope, or the client's JSON CloudEvent with daprd's fields, see
+ * {@link daprEnvelope}); entry metadata is merged over the request's as daprd does; methods its
+ * `daprVersion` lacks answer daprd's proxy UNKNOWN; a failed call answers an error, never
+ * `failedEntries`; faults answer with daprd's codes and messages (a down broker: INTERNAL "error
+ * when publishing to topic ..."; a topic refused: PERMISSION_DENIED "topic ... is not allowed for
+ * app id ...").
+ *
+ * Faults (failure rate, latency, unavailability, broker down, rejected topics) apply per call: a
+ * failed call stores nothing. Everything received is kept in memory, in arrival order, until
+ * {@link clear}.
  */
 export class DevSidecar {
   readonly #listen: string;
   readonly #apiToken: string | undefined;
   readonly #print: boolean;
-  readonly #bulkMethods: BulkMethods;
+  readonly #daprVersion: string;
   readonly #random: () => number;
   readonly #store = new ReceivedStore();
   readonly #closing = new AbortController();
@@ -94,7 +118,7 @@ export class DevSidecar {
     this.#listen = parseListen(options.listen ?? "127.0.0.1:50001");
     this.#apiToken = options.apiToken;
     this.#print = options.print ?? false;
-    this.#bulkMethods = options.bulkMethods ?? "both";
+    this.#daprVersion = options.daprVersion ?? DEV_SIDECAR_DAPR_VERSION;
     this.#random = seededRandom(options.seed ?? Date.now());
     this.#faults = mergeFaults(NO_FAULTS, options.faults ?? {});
   }
@@ -103,9 +127,7 @@ export class DevSidecar {
   async start(): Promise<{ address: string }> {
     if (this.#server !== undefined) throw new BridgeError(ErrorCode.Internal, "the dev sidecar is already started");
     const server = new Server();
-    const methods: DaprRuntimeMethod[] = ["PublishEvent", "GetMetadata"];
-    if (this.#bulkMethods === "both") methods.push("BulkPublishEvent", "BulkPublishEventAlpha1");
-    if (this.#bulkMethods === "alpha-only") methods.push("BulkPublishEventAlpha1");
+    const methods: DaprRuntimeMethod[] = ["GetMetadata", ...PUBLISH_METHODS];
     const definition: Record<string, ServiceDefinition[string]> = {};
     const implementation: UntypedServiceImplementation = {};
     for (const method of methods) {
@@ -120,7 +142,8 @@ export class DevSidecar {
         responseDeserialize: codec.deserializeResponse,
         originalName: method,
       };
-      implementation[method] = this.#handler(method);
+      implementation[method] =
+        method === "GetMetadata" || sidecarHasMethod(this.#daprVersion, method) ? this.#handler(method) : missingMethod;
     }
     server.addService(definition, implementation);
     const port = await new Promise<number>((resolve, reject) => {
@@ -192,14 +215,19 @@ export class DevSidecar {
         return;
       }
       if (method === "GetMetadata") {
-        const response: GetMetadataResponse = { id: "dev-sidecar", runtime_version: "dev-sidecar" };
+        const response: GetMetadataResponse = { id: DEV_SIDECAR_APP_ID, runtime_version: this.#daprVersion };
         callback(null, response);
         return;
       }
       this.#publish(method, call.request as DaprRuntimeMethods[typeof method]["request"], call).then(
         (response) => callback(null, response),
         (error: unknown) => {
-          const status = error instanceof InjectedFault ? error.status : GrpcStatus.CANCELLED;
+          const status =
+            error instanceof InjectedFault
+              ? error.status
+              : error instanceof BridgeError && error.code === ErrorCode.Rejected
+                ? GrpcStatus.INVALID_ARGUMENT
+                : GrpcStatus.CANCELLED;
           callback({ code: status, details: error instanceof Error ? error.message : String(error) });
         },
       );
@@ -212,38 +240,60 @@ export class DevSidecar {
     call: ServerUnaryCall<unknown, unknown>,
   ): Promise<BulkPublishResponse | Record<string, never>> {
     const faults = this.#faults;
+    const { pubsub_name: pubsub, topic } = request;
     if (faults.unavailable) this.#inject(GrpcStatus.UNAVAILABLE, "the dev sidecar is set unavailable");
     if (faults.latencyMs > 0) {
       const cancelled = new AbortController();
       call.once("cancelled", () => cancelled.abort());
       await delay(faults.latencyMs, AbortSignal.any([cancelled.signal, this.#closing.signal]));
     }
-    const rejected = faults.rejectTopics[request.topic];
-    if (rejected !== undefined) this.#inject(rejected, `the dev sidecar rejects topic ${request.topic}`);
+    // daprd reads rawPayload from the request's metadata only, for bulk and single publishes.
+    const rawText = request.metadata["rawPayload"];
+    const raw = rawText === undefined || rawText === "" ? false : parseGoBool(rawText);
+    if (raw === undefined) {
+      this.#inject(
+        GrpcStatus.INVALID_ARGUMENT,
+        `failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is '${rawText ?? ""}'`,
+      );
+    }
+    const rejected = faults.rejectTopics[topic];
+    if (rejected !== undefined) this.#inject(rejected, faultMessage(rejected, pubsub, topic, DEV_SIDECAR_APP_ID));
+    if (faults.brokerDown) this.#inject(GrpcStatus.INTERNAL, faultMessage(GrpcStatus.INTERNAL, pubsub, topic, DEV_SIDECAR_APP_ID));
     if (faults.failureRate > 0 && this.#random() < faults.failureRate) {
-      this.#inject(faults.failureCode, `injected failure (rate ${faults.failureRate})`);
+      this.#inject(faults.failureCode, faultMessage(faults.failureCode, pubsub, topic, DEV_SIDECAR_APP_ID));
     }
     const receivedAt = Date.now();
+    const published = (data: Uint8Array, contentType: string, metadata: Readonly<Record<string, string>>): Buffer =>
+      raw
+        ? Buffer.from(data)
+        : daprEnvelope({ data, contentType, topic, pubsub, appId: DEV_SIDECAR_APP_ID, metadata, traceparent: newTraceparent() });
+    // Envelopes are made before anything is stored: a call that cannot be wrapped stores nothing.
     const events: ReceivedEvent[] =
       "entries" in request
-        ? request.entries.map((entry) => ({
-            pubsub: request.pubsub_name,
-            topic: request.topic,
-            data: Buffer.from(entry.event),
-            contentType: entry.content_type,
-            // Dapr lets request-level metadata override entry metadata (DESIGN.md §4).
-            metadata: { ...entry.metadata, ...request.metadata },
-            method,
-            entryId: entry.entry_id,
-            receivedAt,
-          }))
+        ? request.entries.map((entry) => {
+            // daprd merges request metadata under an entry's own (entry keys win), and only when the entry has some.
+            const metadata = Object.keys(entry.metadata).length > 0 ? { ...request.metadata, ...entry.metadata } : {};
+            return {
+              pubsub,
+              topic,
+              data: published(entry.event, entry.content_type, metadata),
+              contentType: entry.content_type,
+              metadata,
+              raw,
+              method,
+              entryId: entry.entry_id,
+              receivedAt,
+            };
+          })
         : [
             {
-              pubsub: request.pubsub_name,
-              topic: request.topic,
-              data: Buffer.from(request.data),
+              pubsub,
+              topic,
+              data: published(request.data, request.data_content_type, request.metadata),
               contentType: request.data_content_type,
-              metadata: { ...request.metadata },
+              // With rawPayload daprd adds its trace context to the metadata handed to the component.
+              metadata: raw ? { ...request.metadata, traceid: newTraceparent(), tracestate: "" } : { ...request.metadata },
+              raw,
               method,
               receivedAt,
             },
@@ -259,6 +309,11 @@ export class DevSidecar {
     throw new InjectedFault(status, message);
   }
 }
+
+/** How daprd answers a runtime method it lacks: its service-invocation proxy fails with UNKNOWN. */
+const missingMethod: Handler = (_call, callback) => {
+  callback({ code: GrpcStatus.UNKNOWN, details: PROXY_MISSING_METHOD });
+};
 
 /** A fault the sidecar answers with, as a gRPC status. */
 class InjectedFault extends Error {

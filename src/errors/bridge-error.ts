@@ -1,5 +1,5 @@
-import { classifyError } from "./classify.js";
-import { ErrorCode } from "./error-code.js";
+import { classifyError, type ClassifyOptions } from "./classify.js";
+import { RETRYABLE_CODES, type ErrorCode } from "./error-code.js";
 
 export { ErrorCode } from "./error-code.js";
 
@@ -10,12 +10,6 @@ export interface BridgeErrorOptions {
   /** Whether retrying the same operation can succeed. @default derived from the code */
   readonly retryable?: boolean;
 }
-
-const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  ErrorCode.Unavailable,
-  ErrorCode.DeadlineExceeded,
-  ErrorCode.ResourceExhausted,
-]);
 
 /**
  * The one error type of the bridge. Thrown and rejected values are always Errors; values
@@ -35,11 +29,11 @@ export class BridgeError extends Error {
 
   /**
    * Wraps any thrown value. A BridgeError is returned as it is; anything else is
-   * classified by walking its cause chain.
+   * classified by walking its cause chain; `options` says what kind of call failed.
    */
-  static from(reason: unknown, context?: string): BridgeError {
+  static from(reason: unknown, context?: string, options?: ClassifyOptions): BridgeError {
     if (reason instanceof BridgeError) return reason;
-    const { code, retryable, detail } = classifyError(reason);
+    const { code, retryable, detail } = classifyError(reason, options);
     const message = context === undefined ? detail : `${context}: ${detail}`;
     return new BridgeError(code, message, { cause: reason, retryable });
   }

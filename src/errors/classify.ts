@@ -1,6 +1,6 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { BridgeError } from "./bridge-error.js";
-import { ErrorCode } from "./error-code.js";
+import { ErrorCode, RETRYABLE_CODES } from "./error-code.js";
 
 /** What {@link classifyError} decides about a thrown value. */
 export interface Classification {
@@ -9,6 +9,25 @@ export interface Classification {
   /** A one-line description of the failure, for messages and logs. */
   readonly detail: string;
 }
+
+/** What kind of call failed, when the same gRPC status means different things by call. */
+export interface ClassifyOptions {
+  /**
+   * `publish`: a publish call to the Dapr runtime API (`PublishEvent`, `BulkPublishEvent*`).
+   * daprd answers INTERNAL there when the broker behind it fails (reason
+   * `DAPR_PUBSUB_PUBLISH_MESSAGE`, also for an open circuit breaker), so INTERNAL becomes a
+   * retryable `broker_unavailable`. Any other call keeps INTERNAL as a non-retryable `internal`.
+   * @default undefined: any other call
+   */
+  readonly call?: "publish";
+}
+
+/**
+ * The start of the message of daprd's unknown-service handler (its service-invocation proxy),
+ * which answers a runtime method the sidecar lacks with UNKNOWN instead of UNIMPLEMENTED
+ * ("failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found").
+ */
+const PROXY_FAILURE = "failed to proxy request";
 
 const RETRYABLE_ERRNO = new Set([
   "ECONNREFUSED",
@@ -53,12 +72,29 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+/** The status message of a gRPC error: grpc-js keeps it in `details` (its `message` has a prefix). */
+function grpcMessage(error: unknown): string {
+  const details = field(error, "details");
+  return typeof details === "string" ? details : describe(error);
+}
+
+/** The code of a gRPC status, given the call it answered and its message. */
+function grpcErrorCode(grpcCode: GrpcStatus, message: string, options: ClassifyOptions): ErrorCode | undefined {
+  if (grpcCode === GrpcStatus.INTERNAL && options.call === "publish") return ErrorCode.BrokerUnavailable;
+  if (grpcCode === GrpcStatus.UNKNOWN && message.startsWith(PROXY_FAILURE)) return ErrorCode.Unimplemented;
+  return GRPC_CODES.get(grpcCode);
+}
+
 /**
  * Decides the code and retryability of any thrown value: the only place that knows gRPC
  * status codes and errno names. Walks the `cause` chain (at most 8 links) and takes the
  * first link it recognises. gRPC errors may be plain objects (as `@dapr/dapr` throws them).
+ *
+ * Two Dapr facts live here: INTERNAL from a publish call is a broker outage (see
+ * {@link ClassifyOptions.call}), and UNKNOWN "failed to proxy request ..." means the sidecar
+ * lacks the method (daprd 1.14 to 1.16 answer so for `BulkPublishEvent`): `unimplemented`.
  */
-export function classifyError(reason: unknown): Classification {
+export function classifyError(reason: unknown, options: ClassifyOptions = {}): Classification {
   const detail = describe(reason);
   let link: unknown = reason;
   for (let depth = 0; depth < 8 && link !== undefined && link !== null; depth++) {
@@ -67,11 +103,9 @@ export function classifyError(reason: unknown): Classification {
       return { code: ErrorCode.Aborted, retryable: false, detail };
     }
     const grpcCode = field(link, "code");
-    if (typeof grpcCode === "number" && GRPC_CODES.has(grpcCode)) {
-      const code = GRPC_CODES.get(grpcCode) ?? ErrorCode.Internal;
-      const retryable =
-        code === ErrorCode.Unavailable || code === ErrorCode.DeadlineExceeded || code === ErrorCode.ResourceExhausted;
-      return { code, retryable, detail: `${GrpcStatus[grpcCode] ?? grpcCode}: ${detail}` };
+    const code = typeof grpcCode === "number" ? grpcErrorCode(grpcCode, grpcMessage(link), options) : undefined;
+    if (typeof grpcCode === "number" && code !== undefined) {
+      return { code, retryable: RETRYABLE_CODES.has(code), detail: `${GrpcStatus[grpcCode] ?? grpcCode}: ${detail}` };
     }
     if (typeof grpcCode === "string" && RETRYABLE_ERRNO.has(grpcCode)) {
       return { code: ErrorCode.Unavailable, retryable: true, detail };
@@ -89,6 +123,7 @@ export function classifyError(reason: unknown): Classification {
 export function grpcStatusFor(code: ErrorCode): GrpcStatus {
   switch (code) {
     case ErrorCode.Unavailable:
+    case ErrorCode.BrokerUnavailable:
     case ErrorCode.Spool:
       return GrpcStatus.UNAVAILABLE;
     case ErrorCode.DeadlineExceeded:

@@ -9,6 +9,13 @@ export const ErrorCode = {
   Undecodable: "undecodable",
   /** The peer (the Dapr sidecar, a pubsub) cannot be reached now; worth retrying. */
   Unavailable: "unavailable",
+  /**
+   * The broker behind the Dapr sidecar failed a publish (daprd answers INTERNAL with reason
+   * `DAPR_PUBSUB_PUBLISH_MESSAGE`, also while its circuit breaker is open): a broker outage, worth
+   * retrying without end. Kept apart from `unavailable` (the sidecar itself cannot be reached) so
+   * that operators can tell the two outages apart.
+   */
+  BrokerUnavailable: "broker_unavailable",
   /** A call ran past its deadline; worth retrying. */
   DeadlineExceeded: "deadline_exceeded",
   /** The peer is out of a resource (quota, queue); worth retrying. */
@@ -17,7 +24,10 @@ export const ErrorCode = {
   Rejected: "rejected",
   /** The caller is not allowed (authentication, authorization). */
   PermissionDenied: "permission_denied",
-  /** The peer does not implement the method. */
+  /**
+   * The peer does not implement the method: gRPC UNIMPLEMENTED, or the UNKNOWN "failed to proxy
+   * request" with which daprd's service-invocation proxy answers a runtime method it lacks.
+   */
   Unimplemented: "unimplemented",
   /** The operation was cancelled by its signal (shutdown, deadline of the caller). */
   Aborted: "aborted",
@@ -28,3 +38,11 @@ export const ErrorCode = {
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The codes worth retrying as they are: the one set every retry decision derives from. */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.Unavailable,
+  ErrorCode.BrokerUnavailable,
+  ErrorCode.DeadlineExceeded,
+  ErrorCode.ResourceExhausted,
+]);

@@ -6,9 +6,9 @@ import {
   type BulkPublishResponse,
   type DaprRuntimeClientOptions,
 } from "./dapr-runtime-client.js";
+import { PUBLISH_METHODS, publishMethodFor, type PublishMethod } from "./runtime-version.js";
 
-/** How a {@link DaprPublisher} publishes a batch, learnt from the sidecar. */
-export type PublishMethod = "BulkPublishEvent" | "BulkPublishEventAlpha1" | "PublishEvent";
+export type { PublishMethod } from "./runtime-version.js";
 
 /** Options of a {@link DaprPublisher}: those of its runtime client, plus the fallback's concurrency. */
 export interface DaprPublisherOptions extends DaprRuntimeClientOptions {
@@ -20,27 +20,45 @@ export interface DaprPublisherOptions extends DaprRuntimeClientOptions {
   readonly fallbackConcurrency?: number;
 }
 
-const BULK_METHODS = ["BulkPublishEvent", "BulkPublishEventAlpha1"] as const;
+/** Request-level metadata of a raw publish: the only place daprd reads `rawPayload`. */
+const RAW_PAYLOAD: Readonly<Record<string, string>> = { rawPayload: "true" };
+const NO_METADATA: Readonly<Record<string, string>> = {};
 
 /**
  * Publishes to Dapr PubSub through the sidecar's gRPC runtime API.
  *
- * A batch goes out as one `BulkPublishEvent`; a sidecar that answers UNIMPLEMENTED is asked
- * with `BulkPublishEventAlpha1`, then with one `PublishEvent` per item. The first method that
- * works is remembered, so a sidecar is probed once, not on every call. Each entry carries its own
- * content type and metadata; nothing is set at request level, because Dapr lets request metadata
- * override entry metadata (DESIGN.md §4).
+ * **Method.** Before its first publish it asks the sidecar's version (`GetMetadata` →
+ * `runtime_version`): from v1.17 a batch goes out as one `BulkPublishEvent`, before as one
+ * `BulkPublishEventAlpha1`; a version that does not parse (`edge`, `dev`) tries the stable
+ * method. A method the sidecar lacks (UNIMPLEMENTED, or the UNKNOWN "failed to proxy request"
+ * of daprd's service-invocation proxy, both `ErrorCode.Unimplemented`) is never a publish
+ * failure: the next method is tried (down to one `PublishEvent` per item) and remembered. When
+ * `GetMetadata` fails with a retryable error (the sidecar is not up yet) the publish rejects with
+ * it, so the batch is retried later without an attempt counted; any other failure of it leaves
+ * the version unknown (the stable method is tried) and it is asked again next time.
  *
- * Entries Dapr lists in `failedEntries` are reported in `failed` as retryable
- * `BridgeError(ErrorCode.Unavailable)` carrying the sidecar's error text: Dapr puts broker-side
- * errors there (a Kafka leader election, a full Redis stream), which are mostly transient, and the
- * text alone does not tell a permanent error from a transient one. A call that fails as a whole
- * rejects with the classified BridgeError.
+ * **rawPayload.** daprd reads `rawPayload` from request-level metadata only, so it is set on the
+ * request, and entries keep their own `partitionKey` and `content-type` (daprd merges the request
+ * metadata under an entry's own, entry keys winning). Items are split into runs of consecutive
+ * items with the same {@link PublishItem.rawPayload}, one call per run, sent one after another in
+ * item order. Per-key order holds across runs: once an entry fails, later entries of its
+ * partition key in later runs are not sent and are reported failed too ("not sent: an earlier
+ * entry of key K failed"). A run that fails for a reason that concerns the whole sidecar
+ * (unavailable, broker unavailable, deadline, permission denied, aborted) ends the batch: the
+ * remaining runs are not sent and fail with the same error. The delivery queue batches per
+ * format, so its batches are a single run.
+ *
+ * **Failures.** A call that fails as a whole fails all its entries: over gRPC daprd answers a
+ * failed bulk call with an error and an empty `failedEntries`. Entries a sidecar does list in
+ * `failedEntries` are reported as retryable `ErrorCode.BrokerUnavailable` carrying its text. When
+ * every item failed with one and the same error the publish rejects with it.
  */
 export class DaprPublisher implements Publisher {
   readonly #client: DaprRuntimeClient;
   readonly #fallbackConcurrency: number;
   #method: PublishMethod = "BulkPublishEvent";
+  #versionKnown = false;
+  #asking: Promise<void> | undefined;
 
   constructor(options: DaprPublisherOptions) {
     const fallbackConcurrency = options.fallbackConcurrency ?? 1;
@@ -67,28 +85,38 @@ export class DaprPublisher implements Publisher {
     signal?: AbortSignal,
   ): Promise<PublishResult> {
     if (items.length === 0) return { failed: new Map() };
-    const request: BulkPublishRequest = {
-      pubsub_name: pubsub,
-      topic,
-      entries: items.map((item) => ({
-        entry_id: item.entryId,
-        event: item.data,
-        content_type: item.contentType,
-        metadata: item.metadata,
-      })),
-      metadata: {},
-    };
-    for (const method of BULK_METHODS) {
-      if (this.#method !== method) continue;
+    await this.#learnVersion(signal);
+    const failed = new Map<string, BridgeError>();
+    // Keys with a failed entry: later entries of the key are not sent, so none overtakes it.
+    const failedKeys = new Map<string, BridgeError>();
+    let stop: BridgeError | undefined;
+    for (const run of runs(items)) {
+      const send: PublishItem[] = [];
+      for (const item of run) {
+        const earlier = stop ?? heldBack(item, failedKeys);
+        if (earlier === undefined) send.push(item);
+        else failed.set(item.entryId, earlier);
+      }
+      if (send.length === 0) continue;
+      let outcome: ReadonlyMap<string, BridgeError>;
       try {
-        const response = await this.#client.call(method, request, signal);
-        return { failed: failedEntries(response, pubsub, topic) };
+        outcome = (await this.#publishRun(pubsub, topic, send, signal)).failed;
       } catch (error) {
-        if (!(error instanceof BridgeError) || error.code !== ErrorCode.Unimplemented) throw error;
-        this.#method = method === "BulkPublishEvent" ? "BulkPublishEventAlpha1" : "PublishEvent";
+        const reason = BridgeError.from(error);
+        outcome = new Map(send.map((item) => [item.entryId, reason]));
+        if (isWholeCallFailure(reason)) stop = reason;
+      }
+      for (const item of send) {
+        const reason = outcome.get(item.entryId);
+        if (reason === undefined) continue;
+        failed.set(item.entryId, reason);
+        const key = item.metadata["partitionKey"];
+        if (key !== undefined && !failedKeys.has(key)) failedKeys.set(key, reason);
       }
     }
-    return this.#publishEach(pubsub, topic, items, signal);
+    const first = failed.values().next().value;
+    if (first !== undefined && failed.size === items.length && [...failed.values()].every((e) => e === first)) throw first;
+    return { failed };
   }
 
   /**
@@ -109,39 +137,94 @@ export class DaprPublisher implements Publisher {
     this.#client.close();
   }
 
+  /** Asks the sidecar's version once (concurrent publishes share the question). */
+  async #learnVersion(signal?: AbortSignal): Promise<void> {
+    if (this.#versionKnown) return;
+    this.#asking ??= this.#client
+      .getMetadata(signal)
+      .then(
+        (metadata) => {
+          this.#method = publishMethodFor(metadata.runtime_version);
+          this.#versionKnown = true;
+        },
+        (error: unknown) => {
+          const reason = BridgeError.from(error);
+          if (reason.retryable || reason.code === ErrorCode.Aborted) throw reason;
+          // Not a sidecar outage (a refused token, no GetMetadata): try the stable method and ask again next time.
+        },
+      )
+      .finally(() => {
+        this.#asking = undefined;
+      });
+    await this.#asking;
+  }
+
+  /** One call for items of the same rawPayload, by the best method the sidecar has. */
+  async #publishRun(pubsub: string, topic: string, items: readonly PublishItem[], signal?: AbortSignal): Promise<PublishResult> {
+    const metadata = items[0]?.rawPayload === true ? RAW_PAYLOAD : NO_METADATA;
+    while (this.#method !== "PublishEvent") {
+      const method = this.#method;
+      const request: BulkPublishRequest = {
+        pubsub_name: pubsub,
+        topic,
+        entries: items.map((item) => ({
+          entry_id: item.entryId,
+          event: item.data,
+          content_type: item.contentType,
+          metadata: item.metadata,
+        })),
+        metadata,
+      };
+      try {
+        return { failed: failedEntries(await this.#client.call(method, request, signal), pubsub, topic) };
+      } catch (error) {
+        if (!(error instanceof BridgeError) || error.code !== ErrorCode.Unimplemented) throw error;
+        // The method is absent: take the next one, and keep it (unless a concurrent call already moved on).
+        if (this.#method === method) this.#method = PUBLISH_METHODS[PUBLISH_METHODS.indexOf(method) + 1] ?? "PublishEvent";
+      }
+    }
+    return this.#publishEach(pubsub, topic, items, metadata, signal);
+  }
+
   /**
-   * One `PublishEvent` per item, at most `fallbackConcurrency` at once. A failure of one item is
-   * reported in `failed`, and so are the later items of its partition key, which are not sent; if every item failed for the same whole-call reason (the sidecar is
-   * down, the token is wrong) the batch rejects like a bulk call would.
+   * One `PublishEvent` per item, at most `fallbackConcurrency` at once; `PublishEvent` has only
+   * request metadata, so `requestMetadata` (rawPayload) joins the item's. A failure of one item is
+   * reported in `failed`, and so are the later items of its partition key, which are not sent.
    */
   async #publishEach(
     pubsub: string,
     topic: string,
     items: readonly PublishItem[],
+    requestMetadata: Readonly<Record<string, string>>,
     signal?: AbortSignal,
   ): Promise<PublishResult> {
     const failed = new Map<string, BridgeError>();
-    // Keys with a failed entry: later entries of the key are not sent, so none overtakes it.
     const failedKeys = new Map<string, BridgeError>();
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < items.length) {
         const item = items[next++];
         if (item === undefined) return;
-        const key = item.metadata["partitionKey"];
-        const earlier = key === undefined ? undefined : failedKeys.get(key);
+        const earlier = heldBack(item, failedKeys);
         if (earlier !== undefined) {
-          failed.set(item.entryId, new BridgeError(earlier.code, `not sent: an earlier entry of key ${key} failed: ${earlier.message}`, { retryable: earlier.retryable }));
+          failed.set(item.entryId, earlier);
           continue;
         }
         try {
           await this.#client.publishEvent(
-            { pubsub_name: pubsub, topic, data: item.data, data_content_type: item.contentType, metadata: item.metadata },
+            {
+              pubsub_name: pubsub,
+              topic,
+              data: item.data,
+              data_content_type: item.contentType,
+              metadata: { ...item.metadata, ...requestMetadata },
+            },
             signal,
           );
         } catch (error) {
           const reason = BridgeError.from(error);
           failed.set(item.entryId, reason);
+          const key = item.metadata["partitionKey"];
           if (key !== undefined) failedKeys.set(key, reason);
         }
       }
@@ -156,12 +239,38 @@ export class DaprPublisher implements Publisher {
   }
 }
 
+/** Consecutive items with the same rawPayload, in item order. */
+function runs(items: readonly PublishItem[]): PublishItem[][] {
+  const out: PublishItem[][] = [];
+  let current: PublishItem[] = [];
+  for (const item of items) {
+    if (current.length > 0 && current[0]?.rawPayload !== item.rawPayload) {
+      out.push(current);
+      current = [];
+    }
+    current.push(item);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** The error an item is held back with because an earlier entry of its key failed; undefined to send it. */
+function heldBack(item: PublishItem, failedKeys: ReadonlyMap<string, BridgeError>): BridgeError | undefined {
+  const key = item.metadata["partitionKey"];
+  const earlier = key === undefined ? undefined : failedKeys.get(key);
+  if (earlier === undefined) return undefined;
+  return new BridgeError(earlier.code, `not sent: an earlier entry of key ${key} failed: ${earlier.message}`, {
+    retryable: earlier.retryable,
+  });
+}
+
 /** Errors that say nothing about an item and everything about the call: the batch rejects. */
 function isWholeCallFailure(error: BridgeError): boolean {
   return (
     error.code === ErrorCode.Aborted ||
     error.code === ErrorCode.PermissionDenied ||
     error.code === ErrorCode.Unavailable ||
+    error.code === ErrorCode.BrokerUnavailable ||
     error.code === ErrorCode.DeadlineExceeded
   );
 }
@@ -172,7 +281,7 @@ function failedEntries(response: BulkPublishResponse, pubsub: string, topic: str
     failed.set(
       entry.entry_id,
       new BridgeError(
-        ErrorCode.Unavailable,
+        ErrorCode.BrokerUnavailable,
         `the sidecar could not publish entry ${entry.entry_id} to ${pubsub}/${topic}: ${entry.error}`,
         { retryable: true },
       ),

@@ -1,7 +1,8 @@
-import { Client, credentials, Metadata, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
+import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import type protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { daprRuntimeProtos } from "../proto/protos.js";
+import { parseDaprEndpoint } from "./dapr-endpoint.js";
 
 /** The Dapr runtime service, as named in Dapr's `dapr.proto`. */
 export const DAPR_RUNTIME_SERVICE = "dapr.proto.runtime.v1.Dapr";
@@ -23,7 +24,10 @@ export interface BulkPublishRequestEntry {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** `BulkPublishRequest`: request-level `metadata` overrides entry metadata in Dapr (DESIGN.md §4). */
+/**
+ * `BulkPublishRequest`. daprd reads `rawPayload` from the request-level `metadata` only, and merges
+ * it under each entry's own metadata (entry keys win) when the entry has some (see docs/contract.md).
+ */
 export interface BulkPublishRequest {
   readonly pubsub_name: string;
   readonly topic: string;
@@ -113,39 +117,22 @@ export function daprMethodCodec(method: string): MethodCodec<unknown, unknown> {
   return codec;
 }
 
+/** The runtime methods that publish: their INTERNAL is a broker failure (see `ClassifyOptions.call`). */
+const PUBLISH_METHODS: ReadonlySet<DaprRuntimeMethod> = new Set<DaprRuntimeMethod>(["PublishEvent", "BulkPublishEvent", "BulkPublishEventAlpha1"]);
+const PUBLISH_CALL = { call: "publish" } as const;
+
 /** Options of a {@link DaprRuntimeClient}. */
 export interface DaprRuntimeClientOptions {
   /**
-   * The sidecar's gRPC endpoint: `HOST:PORT`, `http://HOST:PORT`, `https://HOST:PORT` (TLS)
-   * or a gRPC target such as `dns:HOST:PORT`.
+   * The sidecar's gRPC endpoint: `HOST:PORT` or `http://HOST:PORT` (plaintext), `https://HOST:PORT`
+   * or `HOST:PORT?tls=true` (TLS, verified against the system's CA certificates), or a gRPC target
+   * such as `dns:HOST:PORT` (see `parseDaprEndpoint`).
    */
   readonly endpoint: string;
   /** Sent as `dapr-api-token` metadata on every call when set. Never logged. */
   readonly apiToken?: string;
   /** Deadline of every call, in milliseconds. @default 5000 */
   readonly timeoutMs?: number;
-}
-
-interface Target {
-  readonly address: string;
-  readonly credentials: ChannelCredentials;
-}
-
-function parseEndpoint(endpoint: string): Target {
-  const trimmed = endpoint.trim();
-  const match = /^(https?):\/\/([^/]+)\/?$/.exec(trimmed);
-  if (match !== null) {
-    const [, scheme, hostPort = ""] = match;
-    const tls = scheme === "https";
-    return { address: hostPort, credentials: tls ? credentials.createSsl() : credentials.createInsecure() };
-  }
-  if (trimmed === "" || /\s/.test(trimmed)) {
-    throw new BridgeError(
-      ErrorCode.InvalidConfig,
-      `endpoint: expected HOST:PORT, http://HOST:PORT or a gRPC target such as dns:HOST:PORT, got "${endpoint}"`,
-    );
-  }
-  return { address: trimmed, credentials: credentials.createInsecure() };
 }
 
 /**
@@ -166,11 +153,11 @@ export class DaprRuntimeClient {
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new BridgeError(ErrorCode.InvalidConfig, `timeoutMs: expected a positive number of milliseconds, got ${timeoutMs}`);
     }
-    const target = parseEndpoint(options.endpoint);
+    const target = parseDaprEndpoint(options.endpoint);
     this.endpoint = options.endpoint;
     this.#apiToken = options.apiToken;
     this.#timeoutMs = timeoutMs;
-    this.#client = new Client(target.address, target.credentials);
+    this.#client = new Client(target.address, target.tls ? credentials.createSsl() : credentials.createInsecure());
   }
 
   /** Publishes one event (`PublishEvent`). */
@@ -178,12 +165,12 @@ export class DaprRuntimeClient {
     await this.call("PublishEvent", request, signal);
   }
 
-  /** Publishes entries in one call (`BulkPublishEvent`, Dapr 1.15 and later). */
+  /** Publishes entries in one call (`BulkPublishEvent`, daprd 1.17 and later). */
   bulkPublishEvent(request: BulkPublishRequest, signal?: AbortSignal): Promise<BulkPublishResponse> {
     return this.call("BulkPublishEvent", request, signal);
   }
 
-  /** Publishes entries in one call (`BulkPublishEventAlpha1`, older sidecars). */
+  /** Publishes entries in one call (`BulkPublishEventAlpha1`, every supported daprd). */
   bulkPublishEventAlpha1(request: BulkPublishRequest, signal?: AbortSignal): Promise<BulkPublishResponse> {
     return this.call("BulkPublishEventAlpha1", request, signal);
   }
@@ -222,7 +209,7 @@ export class DaprRuntimeClient {
         { deadline: Date.now() + this.#timeoutMs },
         (error: ServiceError | null, response?: DaprRuntimeMethods[M]["response"]) => {
           signal?.removeEventListener("abort", onAbort);
-          if (error !== null) reject(BridgeError.from(error, context));
+          if (error !== null) reject(BridgeError.from(error, context, PUBLISH_METHODS.has(method) ? PUBLISH_CALL : undefined));
           else if (response === undefined) reject(new BridgeError(ErrorCode.Internal, `${context}: no response`));
           else resolve(response);
         },

@@ -7,7 +7,13 @@ export interface PublishItem {
   readonly data: Uint8Array;
   /** The publish content type (`application/cloudevents+protobuf` or `application/cloudevents+json`). */
   readonly contentType: string;
-  /** Per-entry metadata: `partitionKey`, `rawPayload`, `content-type` (DESIGN.md §3). */
+  /**
+   * Publish the bytes as they are: sent as request-level metadata `rawPayload=true`, the only
+   * place daprd reads it. Without it daprd wraps bytes that are not `application/cloudevents+json`
+   * in its own JSON CloudEvent envelope. A publisher groups items by this flag.
+   */
+  readonly rawPayload: boolean;
+  /** Per-entry metadata: `partitionKey`, `content-type`; never `rawPayload` (see above). */
   readonly metadata: Readonly<Record<string, string>>;
 }
 

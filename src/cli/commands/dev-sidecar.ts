@@ -1,5 +1,6 @@
+import { status as GrpcStatus } from "@grpc/grpc-js";
 import { Command } from "commander";
-import { DevSidecar, type BulkMethods, type DevSidecarOptions } from "../../devtools/dev-sidecar.js";
+import { DEV_SIDECAR_DAPR_VERSION, DevSidecar, type DevSidecarOptions } from "../../devtools/dev-sidecar.js";
 import { parseGrpcStatus, type DevSidecarFaults } from "../../devtools/dev-sidecar-faults.js";
 import { BridgeError, ErrorCode } from "../../errors/bridge-error.js";
 
@@ -13,7 +14,10 @@ export interface DevSidecarFlags {
   /** `true` when given without a name: read DAPR_API_TOKEN. */
   readonly apiTokenEnv?: string | true;
   readonly seed?: string;
-  readonly bulkMethods?: string;
+  readonly daprVersion?: string;
+  readonly brokerDown?: boolean;
+  /** Comma-separated topics refused with PERMISSION_DENIED. */
+  readonly rejectTopics?: string;
 }
 
 function invalidFlag(flag: string, expected: string, given: string): BridgeError {
@@ -25,8 +29,6 @@ function numberFlag(flag: string, text: string, expected: string, valid: (value:
   if (text.trim() === "" || !valid(value)) throw invalidFlag(flag, expected, text);
   return value;
 }
-
-const BULK_METHODS: readonly BulkMethods[] = ["both", "alpha-only", "none"];
 
 /**
  * Turns the flags into sidecar options. Throws an `invalid_config` BridgeError naming the flag,
@@ -57,17 +59,21 @@ export function devSidecarOptionsFromFlags(
       throw invalidFlag("--api-token-env", `environment variable ${name} to hold a token`, "unset or empty");
     }
   }
-  let bulkMethods: BulkMethods | undefined;
-  if (flags.bulkMethods !== undefined) {
-    bulkMethods = BULK_METHODS.find((m) => m === flags.bulkMethods);
-    if (bulkMethods === undefined) throw invalidFlag("--bulk-methods", BULK_METHODS.join(" | "), flags.bulkMethods);
+  if (flags.brokerDown !== undefined) faults.brokerDown = flags.brokerDown;
+  if (flags.rejectTopics !== undefined) {
+    const topics = flags.rejectTopics.split(",").map((t) => t.trim());
+    if (topics.some((t) => t === "")) throw invalidFlag("--reject-topics", "comma-separated topic names", flags.rejectTopics);
+    faults.rejectTopics = Object.fromEntries(topics.map((t) => [t, GrpcStatus.PERMISSION_DENIED]));
+  }
+  if (flags.daprVersion !== undefined && !/^\S+$/.test(flags.daprVersion)) {
+    throw invalidFlag("--dapr-version", "a daprd version such as 1.16.5", flags.daprVersion);
   }
   return {
     listen: flags.listen,
     print: flags.print ?? false,
     faults,
     ...(apiToken === undefined ? {} : { apiToken }),
-    ...(bulkMethods === undefined ? {} : { bulkMethods }),
+    ...(flags.daprVersion === undefined ? {} : { daprVersion: flags.daprVersion }),
     ...(flags.seed === undefined
       ? {}
       : { seed: numberFlag("--seed", flags.seed, "an integer", (v) => Number.isSafeInteger(v)) }),
@@ -103,7 +109,13 @@ export function devSidecarCommand(): Command {
     .option("--latency-ms <ms>", "delay before answering a publish call")
     .option("--api-token-env [name]", "require the dapr-api-token held by this environment variable (default DAPR_API_TOKEN)")
     .option("--seed <n>", "seed of the failure draws, for reproducible runs")
-    .option("--bulk-methods <which>", "bulk methods offered: both | alpha-only | none", "both")
+    .option("--broker-down", "fail every publish with INTERNAL, as daprd does when its broker is down")
+    .option("--reject-topics <topics>", "comma-separated topics refused with PERMISSION_DENIED, as daprd's publishingScopes do")
+    .option(
+      "--dapr-version <version>",
+      "daprd release to behave as: GetMetadata's runtime_version; before 1.17 BulkPublishEvent answers daprd's proxy UNKNOWN",
+      DEV_SIDECAR_DAPR_VERSION,
+    )
     .action(async (flags: DevSidecarFlags, command: Command) => {
       let sidecar: DevSidecar;
       try {
