@@ -54,6 +54,11 @@ export interface DevSidecarOptions {
    * @default "1.18.2"
    */
   readonly daprVersion?: string;
+  /**
+   * The app id it serves, as daprd's `--app-id`: GetMetadata's `id`, the `source` of the envelopes
+   * it wraps, and the app id in a refused topic's message. @default "dev-sidecar"
+   */
+  readonly appId?: string;
   /** Faults injected from the start; change them later with {@link DevSidecar.setFaults}. @default none */
   readonly faults?: Partial<DevSidecarFaults>;
   /** Seed of the random draws of `failureRate`, for reproducible failure patterns. @default Date.now() */
@@ -107,6 +112,7 @@ export class DevSidecar {
   readonly #apiToken: string | undefined;
   readonly #print: boolean;
   readonly #daprVersion: string;
+  readonly #appId: string;
   readonly #random: () => number;
   readonly #store = new ReceivedStore();
   readonly #closing = new AbortController();
@@ -119,6 +125,7 @@ export class DevSidecar {
     this.#apiToken = options.apiToken;
     this.#print = options.print ?? false;
     this.#daprVersion = options.daprVersion ?? DEV_SIDECAR_DAPR_VERSION;
+    this.#appId = options.appId ?? DEV_SIDECAR_APP_ID;
     this.#random = seededRandom(options.seed ?? Date.now());
     this.#faults = mergeFaults(NO_FAULTS, options.faults ?? {});
   }
@@ -215,7 +222,7 @@ export class DevSidecar {
         return;
       }
       if (method === "GetMetadata") {
-        const response: GetMetadataResponse = { id: DEV_SIDECAR_APP_ID, runtime_version: this.#daprVersion };
+        const response: GetMetadataResponse = { id: this.#appId, runtime_version: this.#daprVersion };
         callback(null, response);
         return;
       }
@@ -257,16 +264,16 @@ export class DevSidecar {
       );
     }
     const rejected = faults.rejectTopics[topic];
-    if (rejected !== undefined) this.#inject(rejected, faultMessage(rejected, pubsub, topic, DEV_SIDECAR_APP_ID));
-    if (faults.brokerDown) this.#inject(GrpcStatus.INTERNAL, faultMessage(GrpcStatus.INTERNAL, pubsub, topic, DEV_SIDECAR_APP_ID));
+    if (rejected !== undefined) this.#inject(rejected, faultMessage(rejected, pubsub, topic, this.#appId));
+    if (faults.brokerDown) this.#inject(GrpcStatus.INTERNAL, faultMessage(GrpcStatus.INTERNAL, pubsub, topic, this.#appId));
     if (faults.failureRate > 0 && this.#random() < faults.failureRate) {
-      this.#inject(faults.failureCode, faultMessage(faults.failureCode, pubsub, topic, DEV_SIDECAR_APP_ID));
+      this.#inject(faults.failureCode, faultMessage(faults.failureCode, pubsub, topic, this.#appId));
     }
     const receivedAt = Date.now();
     const published = (data: Uint8Array, contentType: string, metadata: Readonly<Record<string, string>>): Buffer =>
       raw
         ? Buffer.from(data)
-        : daprEnvelope({ data, contentType, topic, pubsub, appId: DEV_SIDECAR_APP_ID, metadata, traceparent: newTraceparent() });
+        : daprEnvelope({ data, contentType, topic, pubsub, appId: this.#appId, metadata, traceparent: newTraceparent() });
     // Envelopes are made before anything is stored: a call that cannot be wrapped stores nothing.
     const events: ReceivedEvent[] =
       "entries" in request
@@ -298,6 +305,10 @@ export class DevSidecar {
               receivedAt,
             },
           ];
+    // daprd's bulk publish for a component without a bulk API of its own (Redis, RabbitMQ, JetStream,
+    // ...) publishes the entries in parallel: the broker gets them in no guaranteed order. Shuffle
+    // them (seeded) so that a publisher relying on that order fails here too.
+    if ("entries" in request) shuffle(events, this.#random);
     this.#stats.received += events.length;
     this.#store.add(events);
     if (this.#print) for (const event of events) process.stdout.write(printLine(event));
@@ -307,6 +318,16 @@ export class DevSidecar {
   #inject(status: GrpcStatus, message: string): never {
     this.#stats.failuresInjected += 1;
     throw new InjectedFault(status, message);
+  }
+}
+
+/** Fisher–Yates, in place, with the given random source. */
+function shuffle<T>(items: T[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const item = items[i] as T;
+    items[i] = items[j] as T;
+    items[j] = item;
   }
 }
 
