@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
+import { parseDurationMs } from "../src/config/duration.js";
 
 /*
  * Consistency of the deployment files (docker-compose.yml, Dockerfile, components/, docs/deploy/)
@@ -141,18 +142,21 @@ function composeWiringProblems(compose: Compose): string[] {
   const bridge = command(service(compose, "bridge"));
   const listen = portOf(flag(bridge, "--listen"));
   const metrics = portOf(flag(bridge, "--metrics-listen"));
-  const published = strings(service(compose, "bridge")["ports"]).map((p) => Number(p.split(":").at(-1)));
+  // The bridge runs in its sidecar's network namespace: the ports are published there.
+  const sidecar = service(compose, "bridge-dapr");
+  if (str(service(compose, "bridge")["network_mode"]) !== "service:bridge-dapr") problems.push("bridge: not network_mode service:bridge-dapr");
+  const published = strings(sidecar["ports"]).map((p) => Number(p.split(":").at(-1)));
   for (const [what, port] of [["--listen", listen], ["--metrics-listen", metrics]] as const) {
     if (port === undefined) problems.push(`bridge: no ${what} HOST:PORT`);
-    else if (!published.includes(port)) problems.push(`bridge: ${what} port ${port} not in ports ${published.join(", ")}`);
+    else if (!published.includes(port)) problems.push(`bridge: ${what} port ${port} not in bridge-dapr's ports ${published.join(", ")}`);
   }
   const health = JSON.stringify(service(compose, "bridge")["healthcheck"] ?? "");
   if (!health.includes(`:${metrics}/readyz`)) problems.push(`bridge: healthcheck does not probe :${metrics}/readyz`);
   const target = flag(command(service(compose, "emitter")), "--target");
   if (target !== `bridge:${listen}`) problems.push(`emitter: --target ${target} is not bridge:${listen}`);
+  const aliases = strings(rec(rec(sidecar["networks"])["default"])["aliases"]);
+  if (!aliases.includes("bridge")) problems.push("bridge-dapr: no network alias bridge (the emitter's target host)");
 
-  const sidecar = service(compose, "bridge-dapr");
-  if (str(sidecar["network_mode"]) !== "service:bridge") problems.push("bridge-dapr: not network_mode service:bridge");
   const daprPort = Number(flag(command(sidecar), "-dapr-grpc-port") ?? "50001");
   if (portOf(flag(bridge, "--dapr-grpc-endpoint")) !== daprPort) problems.push(`bridge: --dapr-grpc-endpoint does not reach daprd's port ${daprPort}`);
   const bridgeId = flag(command(sidecar), "-app-id") ?? "";
@@ -194,6 +198,84 @@ function composeWiringProblems(compose: Compose): string[] {
     const routes = rec(spec["routes"]);
     for (const route of [str(routes["default"]), ...list(routes["rules"]).map((r) => str(rec(r)["path"]))]) {
       if (route === undefined || !server.includes(`"${route}"`)) problems.push(`${where}: route ${route} not served by examples/subscriber/server.mjs`);
+    }
+  }
+  return problems;
+}
+
+/** The bridge's drain timeout in ms: `--drain-timeout`, else its default of 20 s. */
+function drainTimeoutMs(args: readonly string[]): number | undefined {
+  const value = flag(args, "--drain-timeout");
+  return value === undefined ? 20_000 : parseDurationMs(value);
+}
+/** A duration of a deployment file (`30s`, `1m30s`) or whole seconds (a number), in ms. */
+function durationOf(value: unknown, unitMs = 1000): number | undefined {
+  if (typeof value === "number") return value * unitMs;
+  return typeof value === "string" && /^\d+$/.test(value) ? Number(value) * unitMs : parseDurationMs(value);
+}
+
+/**
+ * Compose shutdown: the bridge drains through its sidecar, so compose must stop the bridge before
+ * bridge-dapr (it stops a service before those it depends on; network_mode service:X depends on
+ * X) and give the bridge more than its drain timeout before SIGKILL.
+ */
+function composeShutdownProblems(compose: Compose): string[] {
+  const problems: string[] = [];
+  const bridge = service(compose, "bridge");
+  if (str(bridge["network_mode"]) !== "service:bridge-dapr") problems.push("bridge: not in bridge-dapr's namespace, so compose would stop the sidecar first");
+  const drain = drainTimeoutMs(command(bridge));
+  const grace = durationOf(bridge["stop_grace_period"] ?? "10s");
+  if (drain === undefined || grace === undefined || !(grace > drain)) problems.push(`bridge: stop_grace_period ${str(bridge["stop_grace_period"])} is not above --drain-timeout (${drain} ms)`);
+  const image = str(service(compose, "bridge-dapr")["image"]) ?? "";
+  const tested = /github\.com\/dapr\/dapr v(\S+)/.exec(readFileSync(path.join(ROOT, "test/daprd/go.mod"), "utf8"))?.[1];
+  if (tested === undefined || !image.endsWith(`:${tested}`)) problems.push(`bridge-dapr: image ${image} is not the daprd the real-Dapr tests run (${tested})`);
+  return problems;
+}
+
+/** Pubsub components: subscribers get one message at a time; Kafka keeps Dapr's metadata out of headers. */
+function pubsubComponentProblems(docs: readonly Doc[]): string[] {
+  const problems: string[] = [];
+  for (const c of named(docs, "Component")) {
+    const spec = rec(c["spec"]);
+    const type = str(spec["type"]) ?? "";
+    const meta = new Map(list(spec["metadata"]).map((m) => [str(rec(m)["name"]), str(rec(m)["value"])]));
+    const where = `Component ${nameOf(c)} (${type})`;
+    if (type === "pubsub.redis" && meta.get("concurrency") !== "1") problems.push(`${where}: concurrency is not "1" (per-key order at subscribers)`);
+    if ((type === "pubsub.rabbitmq" || type === "pubsub.jetstream") && meta.get("concurrencyMode") !== "single") {
+      problems.push(`${where}: concurrencyMode is not single (per-key order at subscribers)`);
+    }
+    if (type === "pubsub.kafka") {
+      const regex = meta.get("excludeHeaderMetaRegex");
+      if (regex === undefined || regex === "") {
+        problems.push(`${where}: no excludeHeaderMetaRegex`);
+        continue;
+      }
+      const re = new RegExp(regex);
+      for (const key of ["rawPayload", "partitionKey", "traceid", "tracestate"]) if (!re.test(key)) problems.push(`${where}: excludeHeaderMetaRegex lets ${key} become a header`);
+      if (re.test("content-type")) problems.push(`${where}: excludeHeaderMetaRegex drops content-type (the structured mode's header)`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Kubernetes shutdown: the sidecar serves for block-shutdown-duration (>= the bridge's drain),
+ * then takes at most graceful-shutdown-seconds; the pod's grace period exceeds both together.
+ */
+function kubernetesShutdownProblems(docs: readonly Doc[]): string[] {
+  const problems: string[] = [];
+  for (const w of docs.filter((d) => d["kind"] === "StatefulSet" || d["kind"] === "Deployment")) {
+    const template = rec(rec(w["spec"])["template"]);
+    const annotations = rec(rec(template["metadata"])["annotations"]);
+    const podSpec = rec(template["spec"]);
+    const args = strings(rec(list(podSpec["containers"])[0])["args"]);
+    const drain = drainTimeoutMs(args);
+    const block = durationOf(annotations["dapr.io/block-shutdown-duration"]);
+    const graceful = durationOf(annotations["dapr.io/graceful-shutdown-seconds"] ?? "5");
+    const termination = durationOf(podSpec["terminationGracePeriodSeconds"] ?? 30);
+    if (drain === undefined || block === undefined || !(block >= drain)) problems.push(`${nameOf(w)}: dapr.io/block-shutdown-duration ${str(annotations["dapr.io/block-shutdown-duration"])} is below --drain-timeout (${drain} ms)`);
+    if (block === undefined || graceful === undefined || termination === undefined || !(termination > block + graceful)) {
+      problems.push(`${nameOf(w)}: terminationGracePeriodSeconds ${str(podSpec["terminationGracePeriodSeconds"])} is not above block-shutdown-duration + graceful-shutdown-seconds`);
     }
   }
   return problems;
@@ -287,6 +369,20 @@ describe("deployment files", () => {
     },
   );
 
+  it("docker-compose.yml: compose stops the bridge before its sidecar, after its drain timeout; daprd is the tested 1.18.2", () => {
+    expect(composeShutdownProblems(loadCompose())).toEqual([]);
+  });
+
+  it("components/: Redis subscribers get one message at a time and Kafka keeps rawPayload, partitionKey and trace ids out of headers", () => {
+    const docs = yamlFiles(COMPONENTS).flatMap(docsOf);
+    expect(named(docs, "Component").map((c) => str(rec(c["spec"])["type"]))).toEqual(expect.arrayContaining(["pubsub.redis", "pubsub.kafka"]));
+    expect(pubsubComponentProblems(docs)).toEqual([]);
+  });
+
+  it("docs/deploy: termination grace > daprd block-shutdown + graceful shutdown, block-shutdown >= the bridge's drain", () => {
+    expect(kubernetesShutdownProblems(k8sDocs())).toEqual([]);
+  });
+
   it("Dockerfile: copied sources exist and EXPOSE matches the CMD's ports", () => {
     expect(dockerfileProblems(readFileSync(path.join(ROOT, "Dockerfile"), "utf8"))).toEqual([]);
   });
@@ -329,6 +425,48 @@ describe("the checks catch breakage", () => {
     expect(composeWiringProblems(withService(compose, "bridge", { command: args })).join("\n")).toContain("Subscriptions to other-topic");
     const sidecar = withService(compose, "bridge-dapr", { volumes: ["./docs:/components:ro"] });
     expect(composeWiringProblems(sidecar).join("\n")).toContain("not under components/");
+  });
+
+  it("a sidecar stopped before the bridge, a short grace period, and another daprd image are reported", () => {
+    const compose = loadCompose();
+    const reversed = withService(withService(compose, "bridge", { network_mode: undefined, stop_grace_period: "15s" }), "bridge-dapr", { image: "daprio/daprd:1.17.0" });
+    const problems = composeShutdownProblems(reversed).join("\n");
+    expect(problems).toContain("compose would stop the sidecar first");
+    expect(problems).toContain("stop_grace_period 15s is not above --drain-timeout (20000 ms)");
+    expect(problems).toContain("daprd:1.17.0 is not the daprd the real-Dapr tests run");
+  });
+
+  it("a Redis component with default concurrency and a Kafka component without excludeHeaderMetaRegex are reported", () => {
+    const strip = (d: Doc, name: string): Doc => ({
+      ...d,
+      spec: { ...rec(d["spec"]), metadata: list(rec(d["spec"])["metadata"]).filter((m) => rec(m)["name"] !== name) },
+    });
+    const docs = yamlFiles(COMPONENTS).flatMap(docsOf).map((d) => strip(strip(d, "concurrency"), "excludeHeaderMetaRegex"));
+    const problems = pubsubComponentProblems(docs).join("\n");
+    expect(problems).toContain("concurrency is not \"1\"");
+    expect(problems).toContain("no excludeHeaderMetaRegex");
+  });
+
+  it("Kubernetes grace periods out of order are reported", () => {
+    const docs = k8sDocs().map((d) => {
+      if (d["kind"] !== "StatefulSet") return d;
+      const template = rec(rec(d["spec"])["template"]);
+      const metadata = rec(template["metadata"]);
+      return {
+        ...d,
+        spec: {
+          ...rec(d["spec"]),
+          template: {
+            ...template,
+            metadata: { ...metadata, annotations: { ...rec(metadata["annotations"]), "dapr.io/block-shutdown-duration": "10s" } },
+            spec: { ...rec(template["spec"]), terminationGracePeriodSeconds: 12 },
+          },
+        },
+      };
+    });
+    const problems = kubernetesShutdownProblems(docs).join("\n");
+    expect(problems).toContain("block-shutdown-duration 10s is below --drain-timeout");
+    expect(problems).toContain("terminationGracePeriodSeconds 12 is not above");
   });
 
   it("a Service port that no container port matches, and a Dockerfile COPY of a missing file, are reported", () => {
