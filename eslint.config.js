@@ -16,8 +16,8 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
       "no-restricted-syntax": [
         "error",
-        { selector: "ExportAllDeclaration", message: "Export by name (STYLE.md 1)." },
-        { selector: "ExportDefaultDeclaration", message: "No default exports (STYLE.md 1)." },
+        { selector: "ExportAllDeclaration", message: "Export by name: one index that lists its exports." },
+        { selector: "ExportDefaultDeclaration", message: "No default exports: import by name." },
       ],
     },
   },

@@ -57,7 +57,7 @@ function* fields(bytes) {
 const text = (b) => Buffer.from(b).toString("utf8");
 
 /**
- * The attributes of an `io.cloudevents.v1.CloudEvent` (DESIGN.md §3): id 1, source 2,
+ * The attributes of an `io.cloudevents.v1.CloudEvent` (docs/contract.md §3): id 1, source 2,
  * spec_version 3, type 4, and the string-like extensions of the attributes map 5.
  */
 function decodeProtobufCloudEvent(bytes) {

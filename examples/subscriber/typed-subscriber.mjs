@@ -66,7 +66,7 @@ export function createHandler(options = {}) {
   const counts = new Map();
   /** @type {Alert[]} */
   const alerts = [];
-  // Insertion-ordered: the oldest pair is the first key. Retries can repeat an event (DESIGN.md §5).
+  // Insertion-ordered: the oldest pair is the first key. Retries can repeat an event (docs/contract.md §5).
   /** @type {Set<string>} */
   const seen = new Set();
 

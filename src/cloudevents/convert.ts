@@ -131,7 +131,7 @@ function actorRecord(id: string, identity: SourceIdentity, time: Timestamp | und
 
 /**
  * Converts one raw `EventRequest` frame, as read off the wire, to a CloudEvent record with
- * every attribute of DESIGN.md §3. The data is the inner `WorkflowsEvent` or `ActorsEvent`
+ * every attribute of docs/contract.md §3. The data is the inner `WorkflowsEvent` or `ActorsEvent`
  * bytes as received (a view into `frame`, not a copy), so fields the bridge does not know
  * survive. The inner event is not decoded: a scan reads the few fields the attributes need
  * and walks the others as protobufjs's decoder would, so exactly the bytes `decode` rejects
@@ -158,7 +158,7 @@ export function convertFrame(frame: Uint8Array, identity: SourceIdentity, id: st
 }
 
 /**
- * The record kept for a frame the bridge could not convert (DESIGN.md §5): type
+ * The record kept for a frame the bridge could not convert (docs/contract.md §5): type
  * `io.dapr.bridge.undecodable`, source `/dapr/<ns>/<app-id>/bridge`, the raw frame as
  * binary data (`application/octet-stream`), `time` = when it was received, partition key
  * `undecodable`, and the dead-letter extensions (reason `undecodable`, the error message cut

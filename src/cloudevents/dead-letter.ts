@@ -3,7 +3,7 @@ import { encodeAttributeEntries } from "./encode-protobuf.js";
 import type { EventFormat } from "./record.js";
 import { DEAD_LETTER_ERROR_MAX_CHARS, DeadLetterExtension } from "./types.js";
 
-/** Why an event is dead-lettered, as the dead-letter extensions carry it (DESIGN.md §5). */
+/** Why an event is dead-lettered, as the dead-letter extensions carry it (docs/contract.md §5). */
 export interface DeadLetterInfo {
   /** `deadletterreason`, e.g. `undecodable` or `max_attempts`. */
   readonly reason: string;

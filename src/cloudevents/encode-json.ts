@@ -44,7 +44,7 @@ function extensionToJson(value: ExtensionValue): JsonValue {
 }
 
 /**
- * Encodes a record as a structured JSON CloudEvent (UTF-8, DESIGN.md §3): the attributes
+ * Encodes a record as a structured JSON CloudEvent (UTF-8, docs/contract.md §3): the attributes
  * as members (time in RFC 3339 "Z" with 0, 3, 6 or 9 fractional digits, extensions as
  * top-level members, timestamp extensions as RFC 3339 strings), and `traceid` equal to the
  * `traceparent` extension where the record has one (daprd keeps an envelope's trace context

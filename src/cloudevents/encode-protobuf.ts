@@ -1,7 +1,7 @@
 import { int32Size, int64Size, internedUtf8, PbWriter, uint32Size, utf8Size } from "./pb-writer.js";
 import type { CloudEventRecord, ExtensionValue, Timestamp } from "./record.js";
 
-// Tags (field number << 3 | wire type) of io.cloudevents.v1.CloudEvent (DESIGN.md §3).
+// Tags (field number << 3 | wire type) of io.cloudevents.v1.CloudEvent (docs/contract.md §3).
 const TAG_ID = (1 << 3) | 2;
 const TAG_SOURCE = (2 << 3) | 2;
 const TAG_SPEC_VERSION = (3 << 3) | 2;
@@ -85,7 +85,7 @@ function isInt32(value: number): boolean {
 }
 
 /**
- * Extensions whose values come from a small set (DESIGN.md §3): their whole entries are
+ * Extensions whose values come from a small set (docs/contract.md §3): their whole entries are
  * encoded once and reused, as are those of `datacontenttype` and `dataschema`.
  */
 const RECURRING_VALUES: ReadonlySet<string> = new Set(["daprappid", "daprnamespace", "workflowstatus", "deadletterreason"]);
@@ -198,7 +198,7 @@ function writeAttributes(writer: PbWriter, attributes: Readonly<Record<string, E
 
 /**
  * Encodes a record in the CloudEvents protobuf format (`io.cloudevents.v1.CloudEvent`,
- * DESIGN.md §3): id, source, spec_version and type as fields; subject, datacontenttype and
+ * docs/contract.md §3): id, source, spec_version and type as fields; subject, datacontenttype and
  * extensions as `ce_string` attributes (booleans `ce_boolean`, int32 numbers `ce_integer`,
  * timestamps `ce_timestamp`), time as `ce_timestamp`, dataschema as `ce_uri`; proto data as
  * `proto_data` (Any with the event's bytes as they are), binary data as `binary_data`.

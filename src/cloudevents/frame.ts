@@ -141,7 +141,7 @@ function parseEvent(buffer: Uint8Array, span: Span): { member: EventMember; byte
 }
 
 /**
- * Walks one raw `EventRequest` frame (DESIGN.md §2) by field number and wire type, without
+ * Walks one raw `EventRequest` frame (docs/contract.md §2) by field number and wire type, without
  * decoding the inner event: returns its time and a view of the inner event's bytes.
  * Unknown `EventRequest` fields are skipped. When a field repeats, the last one wins.
  * Frames of the usual layout take a fast path (`parseCommonFrame`) that gives the same result.

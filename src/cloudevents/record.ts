@@ -17,7 +17,7 @@ export type CloudEventData =
   | { readonly kind: "binary"; readonly value: Uint8Array };
 
 /**
- * One CloudEvent, before it is encoded in a format (DESIGN.md §3). Routing filters read
+ * One CloudEvent, before it is encoded in a format (docs/contract.md §3). Routing filters read
  * its attributes; the encoders turn it into protobuf or JSON bytes.
  */
 export interface CloudEventRecord {
@@ -35,10 +35,10 @@ export interface CloudEventRecord {
   readonly data: CloudEventData;
 }
 
-/** The formats a route can publish in (DESIGN.md §3). */
+/** The formats a route can publish in (docs/contract.md §3). */
 export type EventFormat = "protobuf" | "json";
 
-/** The identity of the sidecar that emitted a stream (DESIGN.md §3, Identity). */
+/** The identity of the sidecar that emitted a stream (docs/contract.md §3, Identity). */
 export interface SourceIdentity {
   readonly appId: string;
   readonly namespace: string;

@@ -1,5 +1,5 @@
 /**
- * The CloudEvent vocabulary of the bridge (DESIGN.md §3): types, schemas and content
+ * The CloudEvent vocabulary of the bridge (docs/contract.md §3): types, schemas and content
  * types. Plain constants with no protobuf dependency, so the consumer helpers can share them.
  */
 
@@ -34,7 +34,7 @@ export const WORKFLOWS_DATASCHEMA = `https://${WORKFLOWS_TYPE_URL}`;
 /** `dataschema` of actor events (see {@link WORKFLOWS_DATASCHEMA}). */
 export const ACTORS_DATASCHEMA = `https://${ACTORS_TYPE_URL}`;
 
-/** Every CloudEvent type of a workflow event (DESIGN.md §3, type table). */
+/** Every CloudEvent type of a workflow event (docs/contract.md §3, type table). */
 export const WORKFLOW_EVENT_TYPES = [
   "io.dapr.workflows.started",
   "io.dapr.workflows.completed",
@@ -58,7 +58,7 @@ export const WORKFLOW_EVENT_TYPES = [
 /** A CloudEvent type of a workflow event. */
 export type WorkflowEventType = (typeof WORKFLOW_EVENT_TYPES)[number];
 
-/** Every CloudEvent type of an actor event (DESIGN.md §3, type table). */
+/** Every CloudEvent type of an actor event (docs/contract.md §3, type table). */
 export const ACTOR_EVENT_TYPES = [
   "io.dapr.actors.activated",
   "io.dapr.actors.deactivated",
@@ -70,7 +70,7 @@ export const ACTOR_EVENT_TYPES = [
 /** A CloudEvent type of an actor event. */
 export type ActorEventType = (typeof ACTOR_EVENT_TYPES)[number];
 
-/** The type of the record kept for input the bridge could not decode (DESIGN.md §5). */
+/** The type of the record kept for input the bridge could not decode (docs/contract.md §5). */
 export const UNDECODABLE_EVENT_TYPE = "io.dapr.bridge.undecodable";
 
 /** Every CloudEvent type the bridge emits. */
@@ -121,12 +121,12 @@ export const ACTOR_MEMBER_TYPES: ReadonlyMap<string, ActorEventType> = new Map<s
   ["timer_triggered", "io.dapr.actors.timer.triggered"],
 ]);
 
-/** The names of the dead-letter extensions (DESIGN.md §5). */
+/** The names of the dead-letter extensions (docs/contract.md §5). */
 export const DeadLetterExtension = {
   Reason: "deadletterreason",
   Error: "deadlettererror",
   Attempts: "deadletterattempts",
 } as const;
 
-/** The most characters `deadlettererror` keeps (DESIGN.md §5). */
+/** The most characters `deadlettererror` keeps (docs/contract.md §5). */
 export const DEAD_LETTER_ERROR_MAX_CHARS = 1024;

@@ -25,7 +25,7 @@ export interface RouteConfig {
   readonly format?: EventFormat;
 }
 
-/** Retry policy of publishing (DESIGN.md §5). */
+/** Retry policy of publishing (docs/contract.md §5). */
 export interface RetryConfig {
   /** First backoff, ms. @default 100 */
   readonly initialBackoffMs: number;

@@ -202,7 +202,7 @@ export const SETTINGS = {
   spoolMaxBytes: setting({ schema: positiveInt().default(1_073_741_824), kind: "integer", flag: "--spool-max-bytes", env: ["BRIDGE_SPOOL_MAX_BYTES"], description: "Spool bound, payload bytes; when full the sink stops reading." }),
   maxInMemoryEvents: setting({ schema: positiveInt().default(10_000), kind: "integer", flag: "--max-in-memory-events", env: ["BRIDGE_MAX_IN_MEMORY_EVENTS"], description: "Events held in memory for delivery (the window)." }),
   ordering: setting({ schema: z.enum(["key", "none"]).default("key"), kind: "enum", flag: "--ordering", env: ["BRIDGE_ORDERING"], description: "`key`: in order per partition key; `none`: no order." }),
-  retry: { description: "Retry policy of publishing (DESIGN.md §5).", children: retrySettings, schema: z.strictObject(shapeOf(retrySettings)).prefault({}) },
+  retry: { description: "Retry policy of publishing (docs/contract.md §5).", children: retrySettings, schema: z.strictObject(shapeOf(retrySettings)).prefault({}) },
   batch: { description: "Publishing batches (the bulk API).", children: batchSettings, schema: z.strictObject(shapeOf(batchSettings)).prefault({}) },
   drainTimeoutMs: setting({ schema: durationMs({ min: 0 }).default(20_000), kind: "duration", flag: "--drain-timeout", env: ["BRIDGE_DRAIN_TIMEOUT_MS"], description: "Time to drain publishes on shutdown." }),
   routes: setting({ schema: z.array(routeSchema).readonly().default([]), kind: "list", description: "Ordered routes (file only); the first whose filter matches decides; none matching means the default route." }),

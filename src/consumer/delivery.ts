@@ -14,7 +14,7 @@ export type DeliveryShape =
 /** The CloudEvent attributes every delivery has. */
 interface DeliveryAttributes {
   readonly id: string;
-  /** Deduplicate on `source` + `id` (DESIGN.md §5). */
+  /** Deduplicate on `source` + `id` (docs/contract.md §5). */
   readonly source: string;
   readonly specversion: string;
   readonly subject?: string;

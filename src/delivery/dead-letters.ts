@@ -11,7 +11,7 @@ export interface DeadLetterRoute {
 }
 
 /**
- * Makes `entry` its own dead letter (DESIGN.md §5): same id, payload with the extensions
+ * Makes `entry` its own dead letter (docs/contract.md §5): same id, payload with the extensions
  * `deadletterreason`, `deadlettererror` (≤ 1024 characters) and `deadletterattempts`, target
  * the dead-letter route. Its retry count starts again for the new target.
  */

@@ -28,7 +28,7 @@ export interface DeliveryQueueOptions {
   readonly batch: BatchConfig;
   /** Events held in memory for delivery; more wait in the spool. */
   readonly maxInMemoryEvents: number;
-  /** `key`: per-key order (DESIGN.md §5); `none`: no order. */
+  /** `key`: per-key order (docs/contract.md §5); `none`: no order. */
   readonly ordering: "key" | "none";
   readonly deadLetterPubsub: string;
   readonly deadLetterTopic: string;

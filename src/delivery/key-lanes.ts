@@ -1,7 +1,7 @@
 import { Fifo } from "./fifo.js";
 
 /**
- * The order rule of DESIGN.md §5: per partition key, events leave in the order they were
+ * The order rule of docs/contract.md §5: per partition key, events leave in the order they were
  * accepted, and at most one event of a key is in flight (or waiting for a retry) at once.
  * With `ordered: false` every event is eligible at once.
  */

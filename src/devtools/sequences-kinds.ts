@@ -1,4 +1,4 @@
-/** The 16 members of the `WorkflowsEvent.event_type` oneof, in field-number order (DESIGN.md §2). */
+/** The 16 members of the `WorkflowsEvent.event_type` oneof, in field-number order (docs/contract.md §2). */
 export const WORKFLOW_KINDS = [
   "execution_started",
   "execution_completed",
@@ -21,7 +21,7 @@ export const WORKFLOW_KINDS = [
 /** A member name of the `WorkflowsEvent.event_type` oneof. */
 export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
 
-/** The 5 members of the `ActorsEvent.event_type` oneof, in field-number order (DESIGN.md §2). */
+/** The 5 members of the `ActorsEvent.event_type` oneof, in field-number order (docs/contract.md §2). */
 export const ACTOR_KINDS = ["activated", "deactivated", "reminder_triggered", "timer_triggered", "invoked"] as const;
 
 /** A member name of the `ActorsEvent.event_type` oneof. */
@@ -68,7 +68,7 @@ export interface EventFacts {
 export interface Step {
   readonly kind: EventKind;
   readonly family: EventFamily;
-  /** The partition key the bridge must give the event (DESIGN.md §3 `partitionkey`). */
+  /** The partition key the bridge must give the event (docs/contract.md §3 `partitionkey`). */
   readonly key: string;
   readonly facts: EventFacts;
   build(nowUs: number): EventObject;

@@ -15,7 +15,7 @@ export const TypeName = {
   CloudEventBatch: "io.cloudevents.v1.CloudEventBatch",
 } as const;
 
-/** The sink service and its two RPC names (DESIGN.md §2). */
+/** The sink service and its two RPC names (docs/contract.md §2). */
 export const SINK_SERVICE = "dapr.proto.events.v1alpha1.SinkEventsAlpha";
 export const SINK_METHODS = ["SendEventsAlpha1", "OnEventAlpha1"] as const;
 export type SinkMethod = (typeof SINK_METHODS)[number];

@@ -1,7 +1,7 @@
 import type { Metadata } from "@grpc/grpc-js";
 import type { SourceIdentity } from "../cloudevents/record.js";
 
-/** gRPC metadata keys daprd sends with the stream (DESIGN.md §3, Identity). */
+/** gRPC metadata keys daprd sends with the stream (docs/contract.md §3, Identity). */
 export const APP_ID_METADATA = "dapr-app-id";
 export const NAMESPACE_METADATA = "dapr-namespace";
 

@@ -2,7 +2,7 @@ import type { PeerCertificate } from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 
-/** A Dapr sidecar's SPIFFE ID, `spiffe://<trust-domain>/ns/<namespace>/<app-id>` (DESIGN.md §3). */
+/** A Dapr sidecar's SPIFFE ID, `spiffe://<trust-domain>/ns/<namespace>/<app-id>` (docs/contract.md §3). */
 export interface SpiffeId {
   readonly trustDomain: string;
   readonly namespace: string;

@@ -36,7 +36,7 @@ const encoders: Record<EventFormat, (record: CloudEventRecord) => Uint8Array> = 
 };
 
 /**
- * Turns one raw frame into the event the spool keeps: convert to a CloudEvent (DESIGN.md
+ * Turns one raw frame into the event the spool keeps: convert to a CloudEvent (docs/contract.md
  * §3), route, encode. Never throws for bad input: a frame that cannot be converted becomes
  * an `io.dapr.bridge.undecodable` dead letter with the frame's bytes.
  */

@@ -6,7 +6,7 @@ import type { EventFormat } from "../cloudevents/record.js";
 export interface OutboundEvent {
   /** The CloudEvent id (UUIDv7); the same on every retry and after a restart. */
   readonly id: string;
-  /** The partition key: the order unit (DESIGN.md §5). */
+  /** The partition key: the order unit (docs/contract.md §5). */
   readonly key: string;
   /** The CloudEvent type, kept for listing and filtering dead letters. */
   readonly type: string;
@@ -77,7 +77,7 @@ export interface Spool {
   /**
    * Whether the spool is under its bounds: pending events below `maxEvents` and bytes held
    * (pending and dead) below `maxBytes`. O(1). The sink stops reading its streams while this
-   * is false (DESIGN.md §5, bounded memory); a batch already read is still appended, so a
+   * is false (docs/contract.md §5, bounded memory); a batch already read is still appended, so a
    * bound can be passed by at most one batch.
    */
   hasRoom(): boolean;

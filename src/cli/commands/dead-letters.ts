@@ -94,7 +94,7 @@ function table(entries: readonly DeadLetterEntry[], now: number): string {
 }
 
 /**
- * `dead-letters list|replay|purge`: the dead letters parked in the spool (DESIGN.md §5), with
+ * `dead-letters list|replay|purge`: the dead letters parked in the spool (docs/contract.md §5), with
  * filters `--type`, `--older-than`, `--newer-than`, `--limit`. `list` reads only; `replay` and
  * `purge` need the bridge stopped (they take the spool's lock), and `purge` needs `--yes`.
  * Errors print what went wrong and what to do, and exit with code 2.

@@ -3,7 +3,7 @@ import { BridgeError } from "../../errors/bridge-error.js";
 import { spoolStats } from "../../spool/dead-letters.js";
 import { parsePrometheusText } from "../../observability/prometheus-text.js";
 
-/** The spool directory when `--spool-dir` is not given (DESIGN.md §5). */
+/** The spool directory when `--spool-dir` is not given (docs/contract.md §5). */
 export const DEFAULT_SPOOL_DIR = "./data";
 
 /** Writes to the command's standard output (commander's `configureOutput`, so tests can capture it). */
