@@ -71,7 +71,8 @@ describe("DaprPublisher against the dev sidecar", () => {
     const items = [item(1), item(2), item(3)];
     const result = await p.publish("pubsub", "events", items);
     expect(result.failed.size).toBe(0);
-    const received = s.received("pubsub", "events");
+    // daprd publishes a bulk call's entries in parallel: compare them in entry order.
+    const received = s.received("pubsub", "events").sort((a, b) => (a.entryId ?? "").localeCompare(b.entryId ?? ""));
     expect(received.map((e) => e.method)).toEqual(["BulkPublishEvent", "BulkPublishEvent", "BulkPublishEvent"]);
     expect(received.map((e) => e.data.toString())).toEqual(["event 1", "event 2", "event 3"]);
     expect(received.map((e) => e.contentType)).toEqual(items.map((i) => i.contentType));
