@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { BridgeStatus } from "../bridge.js";
 import type { SourceIdentity } from "../cloudevents/record.js";
-import type { Entry } from "../delivery/entry.js";
+import type { EventView } from "../delivery/observer.js";
 import type { DeliveryObserver } from "../delivery/observer.js";
 import { BridgeError } from "../errors/bridge-error.js";
 import type { SinkObserver } from "../sink/stream-handler.js";
@@ -188,7 +188,7 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
 
   // ---- DeliveryObserver ----
 
-  published(pubsub: string, topic: string, entries: readonly Entry[], _now: number): void {
+  published(pubsub: string, topic: string, entries: readonly EventView[], _now: number): void {
     this.guard("published", () => {
       if (entries.length === 0) return;
       // NUL cannot occur in component or topic names, so the key is unambiguous.
@@ -204,15 +204,15 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
     });
   }
 
-  retried(_entry: Entry): void {
+  retried(_entry: EventView): void {
     this.guard("retried", () => this.retries.inc());
   }
 
-  deadLettered(_entry: Entry, reason: string): void {
+  deadLettered(_entry: EventView, reason: string): void {
     this.guard("deadLettered", () => child(this.deadLettersByReason, reason, () => this.deadLetters.labels(reason)).inc());
   }
 
-  parked(_entry: Entry): void {
+  parked(_entry: EventView): void {
     this.guard("parked", () => this.parkedCount.inc());
   }
 
