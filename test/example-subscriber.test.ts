@@ -29,11 +29,25 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
+interface Example {
+  readonly url: string;
+  readonly deliveries: Delivery[];
+  readonly alerts: Alert[];
+  /** What the example reported as problems (on stderr by default). */
+  readonly problems: Array<Record<string, unknown>>;
+  readonly dashboard: ReturnType<typeof createHandler>["dashboard"];
+}
+
 /** Mounts the example's handler on a server on loopback port 0. */
-async function startExample(): Promise<{ url: string; deliveries: Delivery[]; alerts: Alert[]; dashboard: ReturnType<typeof createHandler>["dashboard"] }> {
+async function startExample(): Promise<Example> {
   const deliveries: Delivery[] = [];
   const alerts: Alert[] = [];
-  const { handler, dashboard } = createHandler({ onDelivery: (d) => deliveries.push(d), onAlert: (a) => void alerts.push(a) });
+  const problems: Array<Record<string, unknown>> = [];
+  const { handler, dashboard } = createHandler({
+    onDelivery: (d) => deliveries.push(d),
+    onAlert: (a) => void alerts.push(a),
+    onProblem: (p) => problems.push(p),
+  });
   const server: Server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   closers.push(
@@ -43,7 +57,7 @@ async function startExample(): Promise<{ url: string; deliveries: Delivery[]; al
         server.closeAllConnections();
       }),
   );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, deliveries, alerts, dashboard };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, deliveries, alerts, problems, dashboard };
 }
 
 /** POSTs a payload as Dapr (or a forwarder) would and returns the app's answer. */
@@ -120,6 +134,7 @@ describe("the example subscriber with payloads captured from the bridge", () => 
       expect(alert.error.length).toBeGreaterThan(0);
     }
     expect(app.dashboard().counts).toEqual({ "io.dapr.actors.invoked": 2, "io.dapr.workflows.failed": 2 });
+    expect(app.problems).toEqual([]);
   });
 
   it("answers DROP to a body that is not from the bridge, and 404 elsewhere", async () => {
@@ -128,6 +143,11 @@ describe("the example subscriber with payloads captured from the bridge", () => 
     expect(await post(app.url, Buffer.from([0xff, 0xff, 0xff]), "application/octet-stream")).toEqual({ status: 200, body: { status: "DROP" } });
     expect((await post(app.url, Buffer.from("{}"), "application/json", "/nowhere")).status).toBe(404);
     expect(app.deliveries).toHaveLength(0);
+    // Each dropped body is reported with the decoder's reason.
+    expect(app.problems).toEqual([
+      { error: expect.stringMatching(/decodeDelivery tried a JSON CloudEvent: the text is not JSON/) as unknown },
+      { error: expect.stringMatching(/decodeDelivery tried raw protobuf CloudEvent bytes/) as unknown },
+    ]);
   });
 
   it("matches a fresh capture: the committed fixtures are what the bridge publishes today", async () => {

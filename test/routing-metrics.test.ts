@@ -13,15 +13,16 @@ import { BridgeMetrics, METRIC_PREFIX } from "../src/observability/metrics.js";
 import { parsePrometheusText } from "../src/observability/prometheus-text.js";
 import { bridgeType, TypeName } from "../src/proto/protos.js";
 import { tempDir, testConfig } from "./helpers/config.js";
-import { waitUntil } from "./helpers/pipeline.js";
 
 /** A bridge wired to metrics and the HTTP listener the way `run` wires them, with a dev sidecar. */
 interface ObservedPipeline {
   readonly sidecar: DevSidecar;
   readonly bridge: Bridge;
   readonly target: string;
-  /** Scrapes `/metrics` over HTTP and parses it. */
+  /** Scrapes `/metrics` over HTTP and parses it; rejects on a status other than 200. */
   scrape(): Promise<Map<string, number>>;
+  /** The `/metrics` URL. */
+  readonly metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -55,6 +56,9 @@ async function observedPipeline(overrides: Partial<BridgeConfig>, sidecarOptions
       listen: "127.0.0.1:0",
       metrics,
       checkSidecar: (signal) => bridge.checkSidecar(signal),
+      // Generous: a probe must not time out (and report the sidecar unreachable) because the
+      // test process is busy; tests that read `sidecar_reachable` wait for the probe's result.
+      sidecarProbeTimeoutMs: 30_000,
     });
     if (http === undefined) throw new Error("the observability listener did not start");
     const url = `http://${http.address}/metrics`;
@@ -62,11 +66,12 @@ async function observedPipeline(overrides: Partial<BridgeConfig>, sidecarOptions
       sidecar,
       bridge,
       target,
+      metricsUrl: url,
       scrape: async () => {
         const response = await fetch(url);
-        expect(response.status).toBe(200);
-        expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
-        return parsePrometheusText(await response.text());
+        const text = await response.text();
+        if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}: ${text}`);
+        return parsePrometheusText(text);
       },
       close,
     };
@@ -83,7 +88,7 @@ async function scrapeUntil(
   p: ObservedPipeline,
   ok: (samples: Map<string, number>) => boolean,
   what: string,
-  timeoutMs = 20_000,
+  timeoutMs = 30_000,
 ): Promise<Map<string, number>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -207,27 +212,41 @@ function documentedSeries(): Array<{ name: string; type: string }> {
   return [...text.matchAll(/^\| `([a-z_]+)` \| (counter|gauge|histogram) \|/gm)].map((m) => ({ name: m[1] as string, type: m[2] as string }));
 }
 
-describe("every documented series is served and moves as events flow", () => {
-  it("moves on outages, backpressure, rejections, dead letters, garbage, drops and aborted streams", async () => {
-    const bound = 100;
-    const maxAttempts = 2;
-    const p = await observedPipeline(
-      {
-        durability: "disk",
-        spoolMaxEvents: bound,
-        publishTimeoutMs: 1000,
-        retry: { initialBackoffMs: 5, multiplier: 2, maxBackoffMs: 50, maxAttempts },
-        routes: [{ name: "no-activities", filter: { prefix: { type: "io.dapr.workflows.activity." } }, drop: true }],
-      },
-      { faults: { unavailable: true } },
-    );
-    const before = await p.scrape();
-    const documented = documentedSeries();
-    expect(documented.length).toBeGreaterThanOrEqual(20);
+/** The settings shared by the tests below: a small disk spool, fast retries, a drop route. */
+const BOUND = 100;
+const MAX_ATTEMPTS = 2;
+const observedSettings: Partial<BridgeConfig> = {
+  durability: "disk",
+  spoolMaxEvents: BOUND,
+  publishTimeoutMs: 1000,
+  retry: { initialBackoffMs: 5, multiplier: 2, maxBackoffMs: 50, maxAttempts: MAX_ATTEMPTS },
+  routes: [{ name: "no-activities", filter: { prefix: { type: "io.dapr.workflows.activity." } }, drop: true }],
+};
 
-    // 1. The sidecar is down: the spool fills to its bound, the sink holds the stream back.
+/** Waits until the sidecar probe has a result, so `sidecar_reachable` is served. */
+function probed(p: ObservedPipeline): Promise<Map<string, number>> {
+  return scrapeUntil(p, (s) => series(s, "sidecar_reachable").length > 0, "the first sidecar probe to finish");
+}
+
+/** Waits until the bridge holds nothing: no pending event, no call in flight, no open stream. */
+function settled(p: ObservedPipeline, what: string): Promise<Map<string, number>> {
+  return scrapeUntil(
+    p,
+    (s) =>
+      value(s, "spool_pending_events") === 0 &&
+      value(s, "in_flight_calls") === 0 &&
+      value(s, "in_flight_events") === 0 &&
+      value(s, "window_events") === 0 &&
+      value(s, "active_streams") === 0,
+    what,
+  );
+}
+
+describe("the series move as events flow, scraped over HTTP", () => {
+  it("counts an outage: the spool fills to its bound, the sink holds back, failures and retries are counted, all drains on healing", async () => {
+    const p = await observedPipeline(observedSettings, { faults: { unavailable: true } });
+    const before = await p.scrape();
     const sent: SentFrame[] = [];
-    let blocked = false;
     const emitting = emit({
       target: p.target,
       count: 1000,
@@ -235,95 +254,148 @@ describe("every documented series is served and moves as events flow", () => {
       onSent: (frame) => {
         if (frame.event !== undefined && !ACTIVITY_KINDS.has(frame.event.kind)) sent.push({ bytes: frame.bytes, key: frame.event.key });
       },
-      onBackpressure: () => {
-        blocked = true;
-      },
     });
-    await waitUntil(() => blocked, 20_000, "the emitter to feel backpressure");
     const down = await scrapeUntil(
       p,
-      (s) => value(s, "active_streams") === 1 && value(s, "spool_pending_events") >= bound && value(s, "publish_failures_total", { code: "unavailable" }) > 0,
+      (s) => value(s, "active_streams") === 1 && value(s, "spool_pending_events") >= BOUND && value(s, "publish_failures_total", { code: "unavailable" }) > 0,
       "a full spool and failing publishes while the sidecar is down",
     );
     // The frame read before the room check may land one past the bound (as in pipeline.test.ts).
-    expect(value(down, "spool_pending_events")).toBeLessThanOrEqual(bound + 1);
+    expect(value(down, "spool_pending_events")).toBeLessThanOrEqual(BOUND + 1);
     expect(value(down, "spool_bytes")).toBeGreaterThan(0);
     expect(value(down, "retries_total")).toBeGreaterThan(value(before, "retries_total"));
-    expect(value(down, "sidecar_reachable")).toBe(1); // it answers GetMetadata; only publishing is down
+    expect(value(down, "events_published_total")).toBe(0);
+    // The sidecar answers GetMetadata; only publishing is down.
+    expect(value(await probed(p), "sidecar_reachable")).toBe(1);
 
-    // 2. The sidecar hangs: publish calls stay in flight until their deadline.
-    p.sidecar.setFaults({ unavailable: false, latencyMs: 60_000 });
-    const hanging = await scrapeUntil(p, (s) => value(s, "in_flight_calls") > 0, "publish calls in flight");
-    expect(value(hanging, "in_flight_calls")).toBeLessThanOrEqual(8);
-    expect(value(hanging, "in_flight_events")).toBeGreaterThanOrEqual(value(hanging, "in_flight_calls"));
-    // A call seen in flight may be one that started before the latency was set: wait for a
-    // hanging one to pass its deadline before healing.
-    await scrapeUntil(p, (s) => value(s, "publish_failures_total", { code: "deadline_exceeded" }) > 0, "a publish call to pass its deadline");
-
-    // 3. The sidecar heals: everything is published, the gauges fall back to 0.
-    p.sidecar.setFaults({ latencyMs: 0 });
+    p.sidecar.setFaults({ unavailable: false });
     const result = await emitting;
     expect(result.acknowledged).toBe(true);
     await p.sidecar.waitFor((r) => compareDelivery(sent, r).missing === 0, { timeoutMs: 30_000 });
-    const healed = await scrapeUntil(
-      p,
-      (s) => value(s, "spool_pending_events") === 0 && value(s, "in_flight_calls") === 0 && value(s, "in_flight_events") === 0 && value(s, "active_streams") === 0,
-      "the backlog to drain",
-    );
+    const healed = await settled(p, "the backlog to drain");
     const mainTopic = p.sidecar.received("pubsub", "dapr-events").length;
+    expect(mainTopic).toBe(sent.length);
     expect(value(healed, "events_published_total", { pubsub: "pubsub", topic: "dapr-events" })).toBe(mainTopic);
     expect(value(healed, "backpressure_seconds_total")).toBeGreaterThan(value(before, "backpressure_seconds_total"));
-    expect(value(healed, "publish_failures_total", { code: "deadline_exceeded" })).toBeGreaterThan(0);
     expect(value(healed, "end_to_end_latency_seconds_count")).toBe(mainTopic);
     expect(value(healed, "end_to_end_latency_seconds_sum")).toBeGreaterThan(0);
     expect(value(healed, "events_dropped_total", { route: "no-activities" })).toBe(1000 - sent.length);
+    expect(value(healed, "events_received_total")).toBe(1000);
     expect(value(healed, "spool_bytes")).toBeLessThan(value(down, "spool_bytes"));
+  });
 
-    // 4. The topic rejects publishes (non-retryable): events are dead-lettered after maxAttempts;
-    //    a garbage frame is kept as undecodable and dead-lettered; an activity event is dropped.
-    p.sidecar.setFaults({ rejectTopics: { "dapr-events": GrpcStatus.INVALID_ARGUMENT } });
+  it("counts a hanging sidecar: calls and events in flight until the deadline, deadline_exceeded, then delivery", async () => {
+    const p = await observedPipeline(observedSettings);
+    p.sidecar.setFaults({ latencyMs: 60_000 });
+    const frames = Array.from({ length: 20 }, (_, i) => makeEvent("invoked", { actorId: `hang-${i}` }).bytes);
+    const result = await emit({ target: p.target, frames });
+    expect(result.acknowledged).toBe(true);
+    const hanging = await scrapeUntil(p, (s) => value(s, "in_flight_calls") > 0, "publish calls in flight");
+    expect(value(hanging, "in_flight_calls")).toBeLessThanOrEqual(8);
+    expect(value(hanging, "in_flight_events")).toBeGreaterThanOrEqual(value(hanging, "in_flight_calls"));
+    await scrapeUntil(p, (s) => value(s, "publish_failures_total", { code: "deadline_exceeded" }) > 0, "a publish call to pass its deadline");
+
+    p.sidecar.setFaults({ latencyMs: 0 });
+    await p.sidecar.waitFor(frames.length, { timeoutMs: 30_000 });
+    const healed = await settled(p, "the retried calls to finish");
+    expect(value(healed, "publish_failures_total", { code: "deadline_exceeded" })).toBeGreaterThan(0);
+    expect(value(healed, "retries_total")).toBeGreaterThan(0);
+    expect(value(healed, "events_published_total", { pubsub: "pubsub", topic: "dapr-events" })).toBe(frames.length);
+  });
+
+  it("counts rejections, garbage and drops: dead letters after maxAttempts, undecodable, dropped, accepted = received - dropped", async () => {
+    const p = await observedPipeline(observedSettings, { faults: { rejectTopics: { "dapr-events": GrpcStatus.INVALID_ARGUMENT } } });
     const garbage = Buffer.from([0x12, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]);
     const rejectedFrames = [makeEvent("invoked", { actorId: "dl-1" }).bytes, makeEvent("execution_started", { instanceId: "dl-wf" }).bytes];
-    const second = await emit({ target: p.target, frames: [...rejectedFrames, garbage, makeEvent("task_scheduled", { instanceId: "dl-wf" }).bytes] });
-    expect(second.acknowledged).toBe(true);
+    const dropped = makeEvent("task_scheduled", { instanceId: "dl-wf" }).bytes;
+    const result = await emit({ target: p.target, frames: [...rejectedFrames, garbage, dropped] });
+    expect(result.acknowledged).toBe(true);
     await p.sidecar.waitFor((r) => r.filter((e) => e.topic === DEAD_LETTER_TOPIC).length === 3, { timeoutMs: 20_000 });
     const dead = await scrapeUntil(
       p,
-      (s) => value(s, "events_published_total", { topic: DEAD_LETTER_TOPIC }) === 3,
+      (s) => value(s, "events_published_total", { topic: DEAD_LETTER_TOPIC }) === 3 && value(s, "spool_pending_events") === 0,
       "the dead letters to be counted",
     );
+    expect(p.sidecar.received("pubsub", "dapr-events")).toHaveLength(0);
     expect(value(dead, "dead_lettered_total", { reason: "max_attempts" })).toBe(2);
-    expect(value(dead, "publish_failures_total", { code: "rejected" })).toBe(2 * maxAttempts);
+    expect(value(dead, "publish_failures_total", { code: "rejected" })).toBe(2 * MAX_ATTEMPTS);
+    expect(value(dead, "retries_total")).toBe(2 * (MAX_ATTEMPTS - 1));
     expect(value(dead, "undecodable_total")).toBe(1);
     expect(value(dead, "events_received_total", { type: "io.dapr.bridge.undecodable" })).toBe(1);
-    expect(value(dead, "events_dropped_total", { route: "no-activities" })).toBe(value(healed, "events_dropped_total", { route: "no-activities" }) + 1);
-    expect(value(dead, "events_accepted_total")).toBe(value(dead, "events_received_total") - value(dead, "events_dropped_total"));
+    expect(value(dead, "events_received_total")).toBe(4);
+    expect(value(dead, "events_dropped_total", { route: "no-activities" })).toBe(1);
+    expect(value(dead, "events_accepted_total")).toBe(3);
+    expect(value(dead, "events_published_total")).toBe(3);
+  });
 
-    // 5. A client that cancels its stream: counted as a stream error; the stream is gone.
-    p.sidecar.setFaults({ rejectTopics: {} });
+  it("counts a stream the client cancels while held back as a stream error (aborted), and publishes what it sent before", async () => {
+    // The cancel comes while the sink waits for room (the sidecar is down, the spool full), so
+    // it reaches the bridge as a cancel. (A cancel that races with reading can look like a
+    // half-close to the handler: the HTTP/2 stream ends before grpc-js reports the cancel.)
+    const p = await observedPipeline(observedSettings, { faults: { unavailable: true } });
     const abort = new AbortController();
-    const endless = emit({ target: p.target, count: Number.POSITIVE_INFINITY, ratePerSec: 500, seed: 9, signal: abort.signal });
-    const receivedSoFar = value(dead, "events_received_total");
+    const endless = emit({ target: p.target, count: Number.POSITIVE_INFINITY, seed: 9, signal: abort.signal });
     await scrapeUntil(
       p,
-      (s) => value(s, "active_streams") === 1 && value(s, "events_received_total") > receivedSoFar + 10,
-      "the endless stream to be read",
+      (s) => value(s, "active_streams") === 1 && value(s, "spool_pending_events") >= BOUND,
+      "the endless stream to be held back by a full spool",
     );
     abort.abort();
     const aborted = await endless;
     expect(aborted.acknowledged).toBe(false);
+    expect(aborted.error?.code).toBe("aborted");
     const after = await scrapeUntil(
       p,
-      (s) => value(s, "stream_errors_total") > 0 && value(s, "active_streams") === 0 && value(s, "spool_pending_events") === 0,
+      (s) => value(s, "stream_errors_total") > 0 && value(s, "active_streams") === 0,
       "the aborted stream to be counted",
     );
+    expect(value(after, "stream_errors_total", { code: "aborted" })).toBe(1);
+    expect(value(after, "stream_errors_total")).toBe(1);
 
-    // Every documented series is served, with its documented type's samples.
+    p.sidecar.setFaults({ unavailable: false });
+    const delivered = await settled(p, "what the stream sent to be published");
+    const accepted = value(delivered, "events_accepted_total");
+    expect(accepted).toBeGreaterThanOrEqual(BOUND);
+    expect(accepted).toBe(value(delivered, "events_received_total") - value(delivered, "events_dropped_total"));
+    expect(value(delivered, "events_published_total")).toBe(accepted);
+    expect(p.sidecar.received()).toHaveLength(accepted);
+  });
+
+  it("serves every documented series with its type's samples, in Prometheus text 0.0.4", async () => {
+    const documented = documentedSeries();
+    expect(documented.length).toBeGreaterThanOrEqual(20);
+    const p = await observedPipeline(
+      { ...observedSettings, maxMessageBytes: 2048 },
+      { faults: { rejectTopics: { "dapr-events": GrpcStatus.INVALID_ARGUMENT } } },
+    );
+    const response = await fetch(p.metricsUrl);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    const before = parsePrometheusText(await response.text());
+    // Traffic that gives every labelled series a sample: a rejected event (failures, retries,
+    // a dead letter), garbage (undecodable), a dropped event, then an oversized frame that
+    // ends the stream with an error.
+    const frames = [
+      makeEvent("invoked", { actorId: "doc-1" }).bytes,
+      Buffer.from([0x12, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]),
+      makeEvent("task_scheduled", { instanceId: "doc-wf" }).bytes,
+      Buffer.alloc(4096, 1),
+    ];
+    const result = await emit({ target: p.target, frames });
+    expect(result.acknowledged).toBe(false);
+    expect(result.error?.code).toBe("resource_exhausted");
+    await p.sidecar.waitFor((r) => r.filter((e) => e.topic === DEAD_LETTER_TOPIC).length === 2, { timeoutMs: 20_000 });
+    await probed(p);
+    const after = await scrapeUntil(
+      p,
+      (s) => value(s, "events_published_total", { topic: DEAD_LETTER_TOPIC }) === 2 && value(s, "stream_errors_total") > 0,
+      "the dead letters and the stream error to be counted",
+    );
     for (const { name, type } of documented) {
       const names = type === "histogram" ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
       for (const n of names) expect(series(after, n).length, `series ${METRIC_PREFIX}${n}`).toBeGreaterThan(0);
     }
-    // The counters of the issue's list all moved (the gauges were seen above 0 and back).
+    // The counters this traffic drives all moved (backpressure_seconds_total: see the outage test).
     const moved = [
       "events_received_total",
       "events_accepted_total",
@@ -333,11 +405,10 @@ describe("every documented series is served and moves as events flow", () => {
       "dead_lettered_total",
       "events_dropped_total",
       "undecodable_total",
-      "backpressure_seconds_total",
       "end_to_end_latency_seconds_count",
       "received_bytes_total",
       "stream_errors_total",
     ];
     for (const name of moved) expect(value(after, name), name).toBeGreaterThan(value(before, name));
-  }, 90_000);
+  });
 });

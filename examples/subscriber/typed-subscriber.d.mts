@@ -18,6 +18,11 @@ export interface SubscriberOptions {
   readonly onAlert?: (alert: Alert) => void | Promise<void>;
   /** Called with every decoded delivery, after de-duplication. */
   readonly onDelivery?: (delivery: Delivery) => void;
+  /**
+   * Called with each problem met (a body that is not from the bridge, a failed alert, an
+   * undecodable dead letter), as a JSON-able object. @default a JSON line on stderr
+   */
+  readonly onProblem?: (problem: Record<string, unknown>) => void;
   /** Recent `source` + `id` pairs remembered for de-duplication. @default 10000 */
   readonly dedupWindow?: number;
 }

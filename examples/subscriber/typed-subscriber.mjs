@@ -31,6 +31,7 @@ import { decodeDelivery, isUndecodable, isWorkflowEvent } from "dapr-event-bridg
  * @typedef {object} SubscriberOptions
  * @property {(alert: Alert) => void | Promise<void>} [onAlert] Called once per failed workflow. Default: a JSON line on stdout.
  * @property {(delivery: Delivery) => void} [onDelivery] Called with every decoded delivery (after de-duplication).
+ * @property {(problem: Record<string, unknown>) => void} [onProblem] Called with each problem met (a body that is not from the bridge, a failed alert, an undecodable dead letter), as a JSON-able object. Default: a JSON line on stderr.
  * @property {number} [dedupWindow] How many recent `source` + `id` pairs to remember for de-duplication. Default 10000.
  */
 
@@ -61,6 +62,7 @@ export function alertOf(delivery) {
  */
 export function createHandler(options = {}) {
   const onAlert = options.onAlert ?? ((alert) => console.log(JSON.stringify({ alert })));
+  const onProblem = options.onProblem ?? ((problem) => console.error(JSON.stringify(problem)));
   const dedupWindow = options.dedupWindow ?? 10_000;
   /** @type {Map<string, number>} */
   const counts = new Map();
@@ -82,7 +84,7 @@ export function createHandler(options = {}) {
       delivery = decodeDelivery(body);
     } catch (error) {
       // Not something the bridge sent: retrying cannot help, so let Dapr dead-letter it.
-      console.error(JSON.stringify({ error: String(error) }));
+      onProblem({ error: String(error) });
       return { status: "DROP" };
     }
     const key = `${delivery.source}\u0000${delivery.id}`;
@@ -92,13 +94,13 @@ export function createHandler(options = {}) {
       try {
         await onAlert(alert);
       } catch (error) {
-        console.error(JSON.stringify({ error: `alert failed: ${String(error)}`, id: delivery.id }));
+        onProblem({ error: `alert failed: ${String(error)}`, id: delivery.id });
         return { status: "RETRY" };
       }
       alerts.push(alert);
       if (alerts.length > 100) alerts.shift();
     } else if (isUndecodable(delivery)) {
-      console.error(JSON.stringify({ undecodable: delivery.id, bytes: delivery.data.length, reason: delivery.extensions["deadletterreason"] }));
+      onProblem({ undecodable: delivery.id, bytes: delivery.data.length, reason: delivery.extensions["deadletterreason"] });
     }
     seen.add(key);
     if (seen.size > dedupWindow) seen.delete(/** @type {string} */ (seen.values().next().value));
@@ -142,7 +144,7 @@ export function createHandler(options = {}) {
     /** @type {(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void} */
     handler: (req, res) => {
       handler(req, res).catch((error) => {
-        console.error(JSON.stringify({ error: String(error) }));
+        onProblem({ error: String(error) });
         if (!res.headersSent) {
           res.writeHead(500, { "content-type": "application/json" });
           res.end(JSON.stringify({ status: "RETRY" }));

@@ -32,6 +32,24 @@ function thrown(action: () => unknown): BridgeError {
   throw new Error("expected a BridgeError, nothing was thrown");
 }
 
+/** The conventional uid of `nobody`: owns nothing, so file modes apply to it in full. */
+const NOBODY = 65534;
+
+/**
+ * Runs the synchronous `action` as an unprivileged user when this process is root (CI runs
+ * as root, and root passes every permission check): the effective uid drops to `nobody` and
+ * comes back in `finally`. Nothing else runs in between, since `action` does not yield.
+ */
+function asUnprivileged<T>(action: () => T): T {
+  if (process.geteuid?.() !== 0 || process.seteuid === undefined) return action();
+  process.seteuid(NOBODY);
+  try {
+    return action();
+  } finally {
+    process.seteuid(0);
+  }
+}
+
 describe("SqliteSpool", () => {
   let dir: string;
   const opened: SqliteSpool[] = [];
@@ -116,15 +134,18 @@ describe("SqliteSpool", () => {
     expect(await readFile(join(dir, "spool.lock"), "utf8")).toBe(lock);
   });
 
-  it.skipIf(process.getuid?.() === 0)("reports a read-only directory as a spool error naming the file", async () => {
+  it("reports a read-only directory as a spool error naming the file, also when the tests run as root", async () => {
     open().close();
+    // Root ignores file modes: the open runs with the effective uid of `nobody` (see asUnprivileged).
+    await chmod(join(dir, "..", ".."), 0o755);
     await chmod(spoolFilePath(dir), 0o444);
     await chmod(dir, 0o555);
     try {
-      const error = thrown(() => open());
+      const error = thrown(() => asUnprivileged(() => open()));
       expect(error.code).toBe(ErrorCode.Spool);
       expect(error.message).toContain(dir);
-      expect(error.message).toMatch(/writable|permission|read/i);
+      expect(error.message).toMatch(/EACCES/);
+      expect(error.message).toMatch(/writable by the bridge/);
     } finally {
       await chmod(dir, 0o755);
       await chmod(spoolFilePath(dir), 0o644);
