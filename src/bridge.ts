@@ -72,7 +72,13 @@ export class Bridge {
       this.tls = tls;
       const spool =
         config.durability === "disk"
-          ? new SqliteSpool({ dir: config.spoolDir, maxEvents: config.spoolMaxEvents, maxBytes: config.spoolMaxBytes })
+          ? new SqliteSpool({
+              dir: config.spoolDir,
+              maxEvents: config.spoolMaxEvents,
+              maxBytes: config.spoolMaxBytes,
+              resetEmpty: config.spoolResetEmpty ?? false,
+              allowSymlink: config.spoolAllowSymlink ?? false,
+            })
           : new MemorySpool({ maxEvents: config.maxInMemoryEvents, maxBytes: config.spoolMaxBytes });
       this.spool = spool;
       const publisher =
