@@ -35,6 +35,12 @@ export interface SqliteSpoolOptions {
   /** Clock for `dead_at`, ms since the epoch. @default Date.now */
   readonly now?: () => number;
   /**
+   * Caps the database at this many pages (SQLite `max_page_count`, pages of 4 KiB): a commit
+   * that needs more fails with SQLITE_FULL, as on a full disk. For tests of that condition.
+   * @default no cap beyond SQLite's own
+   */
+  readonly maxPageCount?: number;
+  /**
    * Initialise a 0-byte `spool.db` instead of refusing it as truncated (its events are lost).
    * @default false
    */
@@ -45,6 +51,9 @@ export interface SqliteSpoolOptions {
    */
   readonly allowSymlink?: boolean;
 }
+
+/** Payload of the row {@link SqliteSpool.checkWritable} writes and removes. */
+const PROBE_PAYLOAD = new Uint8Array(64 * 1024);
 
 /** A row of the events table as better-sqlite3 returns it. */
 interface EventRow {
@@ -126,6 +135,8 @@ export class SqliteSpool implements Spool {
       db = openSpoolDatabase({ file: this.file, fsync: options.fsync ?? false, resetEmpty: options.resetEmpty ?? false });
       restrictSpoolFiles(this.file);
       const opened = db;
+      const { maxPageCount } = options;
+      if (maxPageCount !== undefined) guarded("Capping the spool's size failed", this.file, () => opened.pragma(`max_page_count = ${Math.floor(maxPageCount)}`));
       this.#db = opened;
       this.#statements = guarded("Preparing the spool's statements failed", this.file, () => prepare(opened));
       this.#counts = new SpoolCounts(bounds);
@@ -243,6 +254,21 @@ export class SqliteSpool implements Spool {
   hasRoom(): boolean {
     this.#open();
     return this.#counts.hasRoom();
+  }
+
+  /**
+   * Inserts a row with a 64 KiB payload and deletes it in one committed transaction: it needs
+   * new pages (or WAL space) as a batch of events would, so it fails while the disk or the
+   * database is full, and leaves nothing behind (the counts are unchanged).
+   */
+  checkWritable(): void {
+    const statements = this.#open();
+    guarded("Checking that the spool can commit failed", this.file, () =>
+      this.#db.transaction(() => {
+        const { lastInsertRowid } = statements.insert.run("probe", "", "", "", "", "protobuf", PROBE_PAYLOAD, 0, 0);
+        statements.remove.all(JSON.stringify([Number(lastInsertRowid)]));
+      })(),
+    );
   }
 
   /** Closes the database and releases the directory's lock. Idempotent. */
