@@ -10,7 +10,7 @@ import { SinkServer } from "./sink/sink-server.js";
 import { createStreamHandler, type SinkObserver } from "./sink/stream-handler.js";
 import { createSinkTls, type SinkTls } from "./sink/tls.js";
 import { OutboundFactory } from "./sink/to-outbound.js";
-import { GroupCommit } from "./spool/group-commit.js";
+import { type CommitObserver, GroupCommit } from "./spool/group-commit.js";
 import { MemorySpool } from "./spool/memory-spool.js";
 import type { Spool, SpoolStats } from "./spool/spool.js";
 import { SqliteSpool } from "./spool/sqlite-spool.js";
@@ -25,6 +25,8 @@ export interface BridgeStatus {
   readonly sinkAddress?: string;
   readonly activeStreams: number;
   readonly spool?: SpoolStats;
+  /** Present (true) while the spool cannot commit events (a full disk): readiness fails. */
+  readonly spoolFailing?: true;
   readonly delivery?: DeliveryStatus;
 }
 
@@ -35,6 +37,15 @@ export interface BridgeOptions {
   readonly publisher?: Publisher;
   readonly deliveryObserver?: DeliveryObserver;
   readonly sinkObserver?: SinkObserver;
+  /**
+   * Told of every batch committed to the spool. @default the `sinkObserver` when it also
+   * implements CommitObserver (BridgeMetrics does: `events_accepted_total` counts commits)
+   */
+  readonly commitObserver?: CommitObserver;
+}
+
+function isCommitObserver(value: unknown): value is CommitObserver {
+  return typeof value === "object" && value !== null && typeof (value as Partial<CommitObserver>).committed === "function";
 }
 
 /**
@@ -72,7 +83,13 @@ export class Bridge {
       this.tls = tls;
       const spool =
         config.durability === "disk"
-          ? new SqliteSpool({ dir: config.spoolDir, maxEvents: config.spoolMaxEvents, maxBytes: config.spoolMaxBytes })
+          ? new SqliteSpool({
+              dir: config.spoolDir,
+              maxEvents: config.spoolMaxEvents,
+              maxBytes: config.spoolMaxBytes,
+              resetEmpty: config.spoolResetEmpty ?? false,
+              allowSymlink: config.spoolAllowSymlink ?? false,
+            })
           : new MemorySpool({ maxEvents: config.maxInMemoryEvents, maxBytes: config.spoolMaxBytes });
       this.spool = spool;
       const publisher =
@@ -96,7 +113,14 @@ export class Bridge {
         ...(this.options.deliveryObserver === undefined ? {} : { observer: this.options.deliveryObserver }),
       });
       this.delivery = delivery;
-      const commit = new GroupCommit({ spool, onCommitted: (events) => delivery.accept(events) });
+      const sinkObserverCommits = isCommitObserver(this.options.sinkObserver) ? this.options.sinkObserver : undefined;
+      const commitObserver = this.options.commitObserver ?? sinkObserverCommits;
+      const commit = new GroupCommit({
+        spool,
+        onCommitted: (events) => delivery.accept(events),
+        logger: this.logger,
+        ...(commitObserver === undefined ? {} : { observer: commitObserver }),
+      });
       this.commit = commit;
       const router = new Router(config);
       const factory = new OutboundFactory({
@@ -150,6 +174,7 @@ export class Bridge {
       activeStreams: this.activeStreams,
       ...(this.sink?.address === undefined ? {} : { sinkAddress: this.sink.address }),
       ...(this.spool === undefined || this.state === "closed" ? {} : { spool: this.spool.stats() }),
+      ...(this.commit?.failure() === undefined ? {} : { spoolFailing: true }),
       ...(this.delivery === undefined ? {} : { delivery: this.delivery.status() }),
     };
   }
@@ -178,6 +203,7 @@ export class Bridge {
     this.sink?.forceStop();
     this.tls?.close();
     this.commit?.flush();
+    this.commit?.close();
     await this.delivery?.close();
     this.publisher?.close();
     try {

@@ -101,6 +101,10 @@ export interface BridgeConfig {
   readonly spoolMaxEvents: number;
   /** Spool bound, payload bytes. @default 1073741824 */
   readonly spoolMaxBytes: number;
+  /** Initialise a 0-byte (truncated) spool file instead of refusing it. @default false */
+  readonly spoolResetEmpty?: boolean;
+  /** Accept a spool directory, database or lock file that is a symbolic link. @default false */
+  readonly spoolAllowSymlink?: boolean;
   /** Events held in memory for delivery (the window). @default 10000 */
   readonly maxInMemoryEvents: number;
   /** @default "key" */

@@ -68,6 +68,8 @@ const nonEmpty = () => z.string().min(1);
 const positiveInt = () => z.number().int().min(1);
 const stringList = () => z.array(nonEmpty()).readonly();
 const formatEnum = z.enum(["protobuf", "json"]);
+/** A yes/no setting: `true` or `false` from a flag or the environment, a boolean from a file. */
+const onOff = () => z.union([z.boolean(), z.enum(["true", "false"]).transform((text) => text === "true")]).default(false);
 
 const filterSchema = z.custom<RouteFilter>(() => true).superRefine((value, ctx) => {
   for (const p of filterProblems(value)) {
@@ -200,6 +202,8 @@ export const SETTINGS = {
   spoolDir: setting({ schema: nonEmpty().default("./data"), kind: "string", flag: "--spool-dir", env: ["BRIDGE_SPOOL_DIR"], description: "Directory of the spool database." }),
   spoolMaxEvents: setting({ schema: positiveInt().default(1_000_000), kind: "integer", flag: "--spool-max-events", env: ["BRIDGE_SPOOL_MAX_EVENTS"], description: "Spool bound, events; when full the sink stops reading." }),
   spoolMaxBytes: setting({ schema: positiveInt().default(1_073_741_824), kind: "integer", flag: "--spool-max-bytes", env: ["BRIDGE_SPOOL_MAX_BYTES"], description: "Spool bound, payload bytes; when full the sink stops reading." }),
+  spoolResetEmpty: setting({ schema: onOff(), kind: "enum", flag: "--spool-reset-empty", env: ["BRIDGE_SPOOL_RESET_EMPTY"], description: "`true`: initialise a spool file truncated to 0 bytes (its events are lost) instead of refusing to start (exit code 2)." }),
+  spoolAllowSymlink: setting({ schema: onOff(), kind: "enum", flag: "--spool-allow-symlink", env: ["BRIDGE_SPOOL_ALLOW_SYMLINK"], description: "`true`: accept a spool directory, database or lock file that is a symbolic link (refused by default, exit code 2)." }),
   maxInMemoryEvents: setting({ schema: positiveInt().default(10_000), kind: "integer", flag: "--max-in-memory-events", env: ["BRIDGE_MAX_IN_MEMORY_EVENTS"], description: "Events held in memory for delivery (the window)." }),
   ordering: setting({ schema: z.enum(["key", "none"]).default("key"), kind: "enum", flag: "--ordering", env: ["BRIDGE_ORDERING"], description: "`key`: in order per partition key; `none`: no order." }),
   retry: { description: "Retry policy of publishing (docs/contract.md §5).", children: retrySettings, schema: z.strictObject(shapeOf(retrySettings)).prefault({}) },

@@ -19,6 +19,10 @@ import type { DeliveryObserver } from "./observer.js";
 /** Published events whose spool removal may wait, and for how long (ms): fewer transactions. */
 const REMOVAL_BATCH = 4096;
 const REMOVAL_DELAY_MS = 20;
+/** Longest wait between two attempts to remove published events the spool refused to delete, ms. */
+const REMOVAL_RETRY_MAX_MS = 5_000;
+/** Least time between two error logs about removals that keep failing, ms. */
+const REMOVAL_LOG_EVERY_MS = 60_000;
 
 /** Options of a {@link DeliveryQueue}. */
 export interface DeliveryQueueOptions {
@@ -83,6 +87,10 @@ export class DeliveryQueue {
   /** Seqs published but not yet deleted from the spool (see flushRemovals). */
   private removals: number[] = [];
   private removalTimer: NodeJS.Timeout | undefined;
+  /** Failed removal attempts in a row; while above 0 the removals wait with backoff. */
+  private removalFailures = 0;
+  /** When the last removal failure was logged (monotonic ms). */
+  private removalLoggedAt = -Infinity;
   private inFlightEvents = 0;
   /** Calls that failed as a whole with retryable errors since the last success. */
   private outageStreak = 0;
@@ -107,7 +115,7 @@ export class DeliveryQueue {
   accept(events: readonly SpooledEvent[]): void {
     if (this.closed) return;
     for (const event of events) {
-      if (this.backlogOnDisk || this.window.size >= this.opts.maxInMemoryEvents) {
+      if (this.backlogOnDisk || this.occupied() >= this.opts.maxInMemoryEvents) {
         this.backlogOnDisk = true;
         break;
       }
@@ -159,11 +167,22 @@ export class DeliveryQueue {
     this.abort.abort(new BridgeError(ErrorCode.Aborted, "the delivery queue was closed"));
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.calls.onIdle();
+    // One last attempt; what it cannot delete is published again after a restart (at-least-once).
     this.flushRemovals();
+    if (this.removalTimer !== undefined) clearTimeout(this.removalTimer);
     this.retries.clear();
     this.window.clear();
     this.lanes.clear();
     this.roomWaiters.wake();
+  }
+
+  /**
+   * Events the window holds, plus published events the spool has refused to delete so far:
+   * those seqs stay in memory until a removal succeeds, so they take window room, which keeps
+   * memory bounded while deletes fail (a full disk).
+   */
+  private occupied(): number {
+    return this.window.size + (this.removalFailures > 0 ? this.removals.length : 0);
   }
 
   private isIdle(): boolean {
@@ -180,7 +199,7 @@ export class DeliveryQueue {
   /** Fills the window from the spool once a quarter of it is free. */
   private pageIn(): void {
     if (!this.backlogOnDisk || this.closed) return;
-    const room = this.opts.maxInMemoryEvents - this.window.size;
+    const room = this.opts.maxInMemoryEvents - this.occupied();
     if (room < Math.max(1, this.opts.maxInMemoryEvents >> 2)) return;
     const rows = this.opts.spool.readPending(this.loadedUpTo, room);
     for (const row of rows) this.admit(row);
@@ -215,6 +234,10 @@ export class DeliveryQueue {
    * Deletes published events from the spool in one statement. Removals wait up to
    * REMOVAL_DELAY_MS (or until REMOVAL_BATCH gathered) so that many settled batches share one
    * transaction; a crash in that window only repeats those events (at-least-once).
+   *
+   * A removal the spool refuses (a full disk) is kept and retried with backoff until it
+   * succeeds: dropping it would leave published rows pending, so `spool_pending_events` would
+   * never fall back and every restart would publish them again.
    */
   private flushRemovals(): void {
     if (this.removalTimer !== undefined) {
@@ -227,20 +250,54 @@ export class DeliveryQueue {
     try {
       this.opts.spool.remove(seqs);
     } catch (error) {
-      // Published but still in the spool: redelivered after a restart (at-least-once).
-      this.opts.logger.error({ err: BridgeError.from(error) }, "could not remove published events from the spool");
+      this.removals = seqs.concat(this.removals);
+      this.removalFailed(BridgeError.from(error));
+      return;
+    }
+    if (this.removalFailures > 0) {
+      this.opts.logger.info(
+        { events: seqs.length, failedAttempts: this.removalFailures },
+        "removed published events from the spool after failed attempts",
+      );
+      this.removalFailures = 0;
+      this.removalLoggedAt = -Infinity;
+      // Window room the stuck removals held is free again.
+      this.pageIn();
+      this.schedulePump();
     }
     if (this.hasRoom()) this.roomWaiters.wake();
     if (this.isIdle()) this.idleWaiters.wake();
   }
 
-  /** Flushes removals when enough gathered, else within REMOVAL_DELAY_MS. */
+  private removalFailed(error: BridgeError): void {
+    this.removalFailures++;
+    const now = this.now();
+    if (now - this.removalLoggedAt >= REMOVAL_LOG_EVERY_MS) {
+      this.removalLoggedAt = now;
+      this.opts.logger.error(
+        { err: error, events: this.removals.length, failedAttempts: this.removalFailures },
+        "could not remove published events from the spool; retrying until it succeeds (they stay pending meanwhile)",
+      );
+    }
+    if (this.closed) return;
+    const delay = Math.min(REMOVAL_RETRY_MAX_MS, REMOVAL_DELAY_MS * 2 ** Math.min(this.removalFailures, 16));
+    this.removalTimer = setTimeout(() => {
+      this.removalTimer = undefined;
+      this.flushRemovals();
+    }, delay);
+  }
+
+  /** Flushes removals when enough gathered, else within REMOVAL_DELAY_MS; waits out a retry backoff. */
   private scheduleRemovals(): void {
+    if (this.removals.length === 0 || this.removalFailures > 0) {
+      // Nothing to do, or a retry is already due at its backoff.
+      return;
+    }
     if (this.removals.length >= REMOVAL_BATCH) {
       this.flushRemovals();
       return;
     }
-    if (this.removalTimer !== undefined || this.removals.length === 0) return;
+    if (this.removalTimer !== undefined) return;
     this.removalTimer = setTimeout(() => {
       this.removalTimer = undefined;
       this.flushRemovals();

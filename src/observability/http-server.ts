@@ -136,6 +136,7 @@ export function readinessOf(status: BridgeStatus, sidecar: SidecarReachability):
   if (status.state !== "running") reasons.push(`the bridge is ${status.state}`);
   if (status.sinkAddress === undefined) reasons.push("the sink is not listening");
   if (status.spool === undefined) reasons.push("the spool is not open");
+  if (status.spoolFailing === true) reasons.push("the spool cannot commit events (disk full or unwritable; see the error log)");
   return {
     status: reasons.length === 0 ? "ready" : "not_ready",
     state: status.state,

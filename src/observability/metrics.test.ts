@@ -59,6 +59,8 @@ describe("BridgeMetrics", () => {
     metrics.frame(accepted, 50);
     metrics.frame(dropped, 10);
     metrics.frame(undecodable, 7);
+    // Accepted means committed: only what reaches the spool counts (a failed commit does not).
+    metrics.committed([accepted.event, accepted.event, undecodable.event].map((event, seq) => ({ ...event, deadLetter: event.deadLetter === true, seq, attempts: 0 })));
 
     const s = await series(metrics);
     expect(s.get(`${P}events_received_total{type="io.dapr.workflows.started"}`)).toBe(2);

@@ -5,6 +5,8 @@ import type { EventView } from "../delivery/observer.js";
 import type { DeliveryObserver } from "../delivery/observer.js";
 import { BridgeError } from "../errors/bridge-error.js";
 import type { SinkObserver } from "../sink/stream-handler.js";
+import type { CommitObserver } from "../spool/group-commit.js";
+import type { SpooledEvent } from "../spool/spool.js";
 import type { FrameOutcome } from "../sink/to-outbound.js";
 import type { Logger } from "./logger.js";
 
@@ -37,7 +39,8 @@ interface CounterChild {
 /**
  * The Prometheus metrics of a bridge (docs/metrics.md lists every series). It owns its
  * registry (never prom-client's global one), so several bridges can live in one process.
- * It is both the delivery queue's and the sink's observer; gauges of the spool and the
+ * It is the delivery queue's, the sink's and the group commit's observer (the bridge hands a
+ * sink observer that has `committed` to the group commit too); gauges of the spool and the
  * window are read from the bridge's status at scrape time. Hooks never throw and cost a few
  * map look-ups per batch or frame.
  *
@@ -50,7 +53,7 @@ interface CounterChild {
  * const http = await startObservability(bridge, { metrics, checkSidecar: (signal) => publisher.checkSidecar(signal) });
  * ```
  */
-export class BridgeMetrics implements DeliveryObserver, SinkObserver {
+export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObserver {
   /** The registry holding every series; render it with `registry.metrics()`. */
   readonly registry: Registry;
   private readonly logger: Logger | undefined;
@@ -90,7 +93,7 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
       new Counter<L>({ name: METRIC_PREFIX + name, help, labelNames, registers });
 
     this.received = counter("events_received_total", "Events read from daprd streams, by CloudEvent type (including io.dapr.bridge.undecodable).", ["type"]);
-    this.accepted = counter("events_accepted_total", "Events handed to the spool (routed or undecodable); received = accepted + dropped.");
+    this.accepted = counter("events_accepted_total", "Events committed to the spool (routed or undecodable); received = accepted + dropped + refused (commit failed).");
     this.receivedBytes = counter("received_bytes_total", "Bytes of event frames read from daprd streams.");
     this.publishedEvents = counter("events_published_total", "Events published successfully, by pubsub component and topic (dead-letter topic included).", ["pubsub", "topic"]);
     this.publishFailures = counter("publish_failures_total", "Events whose publish attempt failed, by BridgeError code.", ["code"]);
@@ -175,9 +178,15 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
         child(this.droppedByRoute, route, () => this.dropped.labels(route)).inc();
         return;
       }
-      this.accepted.inc();
       if (outcome.kind === "undecodable") this.undecodable.inc();
     });
+  }
+
+  // ---- CommitObserver ----
+
+  /** Counts events once committed to the spool: a batch whose commit failed is not accepted. */
+  committed(events: readonly SpooledEvent[]): void {
+    this.guard("committed", () => this.accepted.inc(events.length));
   }
 
   backpressure(ms: number): void {

@@ -54,20 +54,30 @@ describe("spool schema", () => {
     if (walMode) {
       expect(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0).toBe(0);
     } else {
-      expect(readdirSync(dir)).toEqual(["spool.db"]);
+      // The lock file stays after release (spool-lock.ts): it is never removed.
+      expect(readdirSync(dir).filter((name) => name !== "spool.lock")).toEqual(["spool.db"]);
     }
     return error;
   }
 
-  it("initialises a missing file and an empty file at the latest version", () => {
+  it("initialises a missing file, and an empty one when told to, at the latest version", () => {
     expect(inspectSpoolFile(file)).toEqual({ kind: "missing" });
     openSpool().close();
     expect(inspectSpoolFile(file)).toEqual({ kind: "spool", version: MIGRATIONS.length });
 
     writeFileSync(join(dir, "other.db"), "");
     expect(inspectSpoolFile(join(dir, "other.db"))).toEqual({ kind: "empty" });
-    openSpoolDatabase({ file: join(dir, "other.db") }).close();
+    openSpoolDatabase({ file: join(dir, "other.db"), resetEmpty: true }).close();
     expect(inspectSpoolFile(join(dir, "other.db"))).toEqual({ kind: "spool", version: LATEST });
+  });
+
+  it("refuses a 0-byte file (a truncated spool) unless told to reset it, and leaves it alone", () => {
+    writeFileSync(file, "");
+    const error = refusal(() => openSpoolDatabase({ file }));
+    expect(error.code).toBe(ErrorCode.InvalidConfig);
+    expect(error.message).toMatch(/is empty \(0 bytes\).*--spool-reset-empty true/);
+    expect(statSync(file).size).toBe(0);
+    expect(() => openSpoolDatabase({ file, readonly: true })).toThrow(/is empty/);
   });
 
   it("refuses a file that is not an SQLite database and leaves it untouched", () => {

@@ -1,6 +1,7 @@
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { companionFiles, SPOOL_FILE_MODE } from "./spool-files.js";
 import { guarded, spoolFailure } from "./spool-failure.js";
 
 /**
@@ -142,12 +143,21 @@ export interface OpenSpoolDatabaseOptions {
   readonly fsync?: boolean;
   /** The schema history; tests pass their own to exercise migrations. @default MIGRATIONS */
   readonly migrations?: readonly Migration[];
+  /**
+   * Initialise a spool file of 0 bytes instead of refusing it. The bridge never leaves such a
+   * file (see {@link openSpoolDatabase}), so one means the spool was truncated and its pending
+   * events are gone; only an operator who accepts that sets this.
+   * @default false
+   */
+  readonly resetEmpty?: boolean;
 }
 
 /**
  * Opens a spool database: inspects the file read-only first ({@link inspectSpoolFile}), then
  * opens it, sets WAL mode and the synchronous level, and runs the missing migrations forward
- * in one immediate transaction (all or nothing). Throws `BridgeError` (code `spool`).
+ * in one immediate transaction (all or nothing). A missing file is created whole (0600) before
+ * it is opened; a 0-byte file is refused (code `invalid_config`) unless `resetEmpty`. Throws
+ * `BridgeError` (code `spool`).
  */
 export function openSpoolDatabase(options: OpenSpoolDatabaseOptions): Database.Database {
   const { file } = options;
@@ -157,9 +167,21 @@ export function openSpoolDatabase(options: OpenSpoolDatabaseOptions): Database.D
   const migrations = options.migrations ?? MIGRATIONS;
   const latest = latestVersion(migrations);
 
-  const state = inspectSpoolFile(file, migrations);
+  let state = inspectSpoolFile(file, migrations);
   if (state.kind === "missing" && (!create || readonly)) {
     throw new BridgeError(ErrorCode.Spool, `There is no spool at ${file}. Check --spool-dir.`);
+  }
+  if (state.kind === "empty" && statSync(file).size === 0 && options.resetEmpty !== true) {
+    throw new BridgeError(
+      ErrorCode.InvalidConfig,
+      `The spool file ${file} is empty (0 bytes). The bridge never leaves an empty spool, so it was truncated ` +
+        `and the events it held are lost. Restore it from a backup, or start with an empty spool by passing ` +
+        `--spool-reset-empty true (or moving the file away).`,
+    );
+  }
+  if (state.kind === "missing") {
+    createSpoolFile(file, fsync, migrations, latest);
+    state = { kind: "spool", version: latest };
   }
   if (readonly) {
     const version = state.kind === "spool" ? state.version : 0;
@@ -185,6 +207,28 @@ export function openSpoolDatabase(options: OpenSpoolDatabaseOptions): Database.D
     db.close();
     throw reason;
   }
+}
+
+/**
+ * Creates a spool at `file` all at once: a 0600 file beside it is initialised, closed and renamed
+ * into place, so a crash during creation leaves no empty or half-made `file` behind (an empty
+ * `file` is refused as truncated).
+ */
+function createSpoolFile(file: string, fsync: boolean, migrations: readonly Migration[], latest: number): void {
+  const fresh = `${file}.new`;
+  for (const path of [fresh, ...companionFiles(fresh)]) rmSync(path, { force: true });
+  guarded("Creating the spool failed", fresh, () => closeSync(openSync(fresh, "wx", SPOOL_FILE_MODE)));
+  const db = guarded("Creating the spool failed", fresh, () => new Database(fresh));
+  try {
+    guarded("Setting up the spool failed", fresh, () => {
+      db.pragma("journal_mode = WAL");
+      db.pragma(`synchronous = ${fsync ? "FULL" : "NORMAL"}`);
+    });
+    guarded("Migrating the spool failed", fresh, () => migrate(db, fresh, migrations, latest));
+  } finally {
+    db.close();
+  }
+  guarded("Creating the spool failed", file, () => renameSync(fresh, file));
 }
 
 /** The version the steps produce; they must be numbered 1, 2, 3, ... in order. */

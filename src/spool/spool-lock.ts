@@ -1,21 +1,25 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, openSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { spoolFailure } from "./spool-failure.js";
 
 /** Name of the lock file in the spool directory. */
 export const SPOOL_LOCK_FILE = "spool.lock";
 
+/** Name of the file that says who holds the lock: `<pid>\n<hostname>\n`, for messages only. */
+export const SPOOL_LOCK_OWNER_FILE = "spool.lock.owner";
+
 /** A held spool lock. */
 export interface SpoolLock {
   /** The lock file. */
   readonly file: string;
-  /** Removes the lock file; idempotent. */
+  /** Releases the lock; idempotent. The lock file stays (see {@link acquireSpoolLock}). */
   release(): void;
 }
 
-/** Lock files held by this process, so a second open in the same process is refused too. */
+/** Lock files held by this process, so a second open in the same process gets a clear message. */
 const heldHere = new Set<string>();
 
 function isAlive(pid: number): boolean {
@@ -28,7 +32,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** The holder written in a lock file: `<pid>\n<hostname>\n`. */
+/** A holder written as `<pid>\n<hostname>\n`, or undefined when the text is not one. */
 function readHolder(file: string): { pid: number; host: string } | undefined {
   try {
     const [pid, host] = readFileSync(file, "utf8").split("\n");
@@ -39,58 +43,75 @@ function readHolder(file: string): { pid: number; host: string } | undefined {
   }
 }
 
-function tryCreate(file: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, "wx");
-  } catch (reason) {
-    if ((reason as { code?: unknown }).code === "EEXIST") return false;
-    throw spoolFailure("Creating the lock file failed", file, reason);
-  }
-  try {
-    writeSync(fd, `${process.pid}\n${hostname()}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
+function inUse(dir: string, file: string, who: string): BridgeError {
+  return new BridgeError(
+    ErrorCode.Spool,
+    `The spool in ${dir} is in use by ${who} (lock file ${file}). Stop that bridge first, or point --spool-dir elsewhere.`,
+  );
 }
 
 /**
- * Takes the spool directory's lock file, so one bridge (or one writing CLI command) at a time
- * works on a spool. A lock left by a process that is gone (SIGKILL, crash), by this process id
- * reused in a restarted container, or written on another host is stale and taken over: the
- * check is best effort, meant to catch a second bridge or a `dead-letters replay` beside a
- * running bridge on the same machine. Throws `BridgeError` (code `spool`) when held.
+ * Older releases wrote `<pid>\n<host>\n` into the lock file and took it over when that process
+ * was gone. Such a file is not a database, so SQLite cannot lock it: a live holder on this
+ * host refuses the open; a stale one is emptied. Emptying never breaks a lock taken by this
+ * code, which never writes into the file; so two processes emptying it at once is harmless.
+ */
+function clearLegacyLock(dir: string, file: string): void {
+  if (statSync(file, { throwIfNoEntry: false })?.size === 0) return;
+  const holder = readHolder(file);
+  if (holder === undefined) return;
+  if (holder.host === hostname() && holder.pid !== process.pid && isAlive(holder.pid)) {
+    throw inUse(dir, file, `process ${holder.pid} on ${holder.host}`);
+  }
+  truncateSync(file, 0);
+}
+
+/**
+ * Takes the spool directory's lock, so one bridge (or one writing CLI command) at a time works
+ * on a spool. The lock is an exclusive POSIX record lock (`fcntl`) on the empty file
+ * `spool.lock`, taken through SQLite (`locking_mode=EXCLUSIVE`, `BEGIN EXCLUSIVE`): the kernel
+ * grants it to exactly one process and drops it when that process exits, however it exits. A
+ * lock file left by a crash is therefore never "stale", and there is no read-check-replace
+ * sequence to race on. The file is never removed: removing a lock file that another process
+ * has open is what lets two processes each lock a different file. `spool.lock.owner` names
+ * the holder for messages; it plays no part in the exclusion. Like SQLite's own locking, this
+ * holds on local file systems, not on every network file system.
+ * Throws `BridgeError` (code `spool`) when held.
  */
 export function acquireSpoolLock(dir: string): SpoolLock {
   const file = join(dir, SPOOL_LOCK_FILE);
+  const ownerFile = join(dir, SPOOL_LOCK_OWNER_FILE);
   if (heldHere.has(file)) {
     throw new BridgeError(
       ErrorCode.Spool,
       `The spool in ${dir} is already open in this process. Close it first, or point --spool-dir elsewhere.`,
     );
   }
-  for (let round = 0; !tryCreate(file); round++) {
-    const holder = readHolder(file);
-    const live =
-      holder !== undefined && holder.host === hostname() && holder.pid !== process.pid && isAlive(holder.pid);
-    if (live || round > 0) {
-      const who = holder === undefined ? "another process" : `process ${holder.pid} on ${holder.host}`;
-      throw new BridgeError(
-        ErrorCode.Spool,
-        `The spool in ${dir} is in use by ${who} (lock file ${file}). ` +
-          `Stop that bridge first, or point --spool-dir elsewhere.`,
-      );
+  let db: Database.Database | undefined;
+  try {
+    // Created 0600 here rather than by SQLite, which would use 0644 under the usual umask.
+    closeSync(openSync(file, "a", 0o600));
+    chmodSync(file, 0o600);
+    clearLegacyLock(dir, file);
+    db = new Database(file, { timeout: 0 });
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+  } catch (reason) {
+    db?.close();
+    if (reason instanceof BridgeError) throw reason;
+    if ((reason as { code?: unknown }).code === "SQLITE_BUSY") {
+      const holder = readHolder(ownerFile);
+      throw inUse(dir, file, holder === undefined ? "another process" : `process ${holder.pid} on ${holder.host}`);
     }
-    try {
-      unlinkSync(file);
-    } catch (reason) {
-      if ((reason as { code?: unknown }).code !== "ENOENT") {
-        throw spoolFailure("Removing a stale lock file failed", file, reason);
-      }
-    }
+    throw spoolFailure("Taking the spool's lock failed", file, reason);
   }
+  const lockDb = db;
   heldHere.add(file);
+  try {
+    writeFileSync(ownerFile, `${process.pid}\n${hostname()}\n`, { mode: 0o600 });
+  } catch {
+    // Only messages use it.
+  }
   let held = true;
   return {
     file,
@@ -98,11 +119,13 @@ export function acquireSpoolLock(dir: string): SpoolLock {
       if (!held) return;
       held = false;
       heldHere.delete(file);
+      // The owner file goes first: once the lock is released the next holder writes its own.
       try {
-        unlinkSync(file);
+        unlinkSync(ownerFile);
       } catch {
-        // Already gone: nothing to release.
+        // Already gone.
       }
+      lockDb.close();
     },
   };
 }

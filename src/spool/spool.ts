@@ -81,6 +81,12 @@ export interface Spool {
    * bound can be passed by at most one batch.
    */
   hasRoom(): boolean;
+  /**
+   * Commits a small write and takes it back, to learn whether the spool can commit again after
+   * a failure (a full disk); throws a BridgeError (code `spool`) while it cannot. Absent on a
+   * spool that cannot fail that way.
+   */
+  checkWritable?(): void;
   /** Closes the spool; later calls throw. */
   close(): void;
 }

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { EventFormat } from "../cloudevents/record.js";
@@ -6,7 +5,8 @@ import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { openSpoolDatabase } from "./schema.js";
 import { SpoolCounts, validateSpoolBounds } from "./spool-bounds.js";
 import { guarded, spoolFailure } from "./spool-failure.js";
-import { acquireSpoolLock, type SpoolLock } from "./spool-lock.js";
+import { companionFiles, makeSpoolDir, refuseSymlink, restrictSpoolFiles } from "./spool-files.js";
+import { acquireSpoolLock, SPOOL_LOCK_FILE, type SpoolLock } from "./spool-lock.js";
 import { spooledFrom, type DeadLetterUpdate, type OutboundEvent, type Spool, type SpooledEvent, type SpoolStats } from "./spool.js";
 
 /** Name of the database file in the spool directory. */
@@ -34,7 +34,26 @@ export interface SqliteSpoolOptions {
   readonly fsync?: boolean;
   /** Clock for `dead_at`, ms since the epoch. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Caps the database at this many pages (SQLite `max_page_count`, pages of 4 KiB): a commit
+   * that needs more fails with SQLITE_FULL, as on a full disk. For tests of that condition.
+   * @default no cap beyond SQLite's own
+   */
+  readonly maxPageCount?: number;
+  /**
+   * Initialise a 0-byte `spool.db` instead of refusing it as truncated (its events are lost).
+   * @default false
+   */
+  readonly resetEmpty?: boolean;
+  /**
+   * Accept a spool directory, database or lock file that is a symbolic link.
+   * @default false
+   */
+  readonly allowSymlink?: boolean;
 }
+
+/** Payload of the row {@link SqliteSpool.checkWritable} writes and removes. */
+const PROBE_PAYLOAD = new Uint8Array(64 * 1024);
 
 /** A row of the events table as better-sqlite3 returns it. */
 interface EventRow {
@@ -105,12 +124,19 @@ export class SqliteSpool implements Spool {
     const bounds = validateSpoolBounds(options);
     this.file = spoolFilePath(options.dir);
     this.#now = options.now ?? Date.now;
-    guarded("Creating the spool directory failed", options.dir, () => mkdirSync(options.dir, { recursive: true }));
+    const allowSymlink = options.allowSymlink ?? false;
+    makeSpoolDir(options.dir, allowSymlink);
+    for (const path of [join(options.dir, SPOOL_LOCK_FILE), this.file, ...companionFiles(this.file)]) {
+      refuseSymlink(path, "spool file", allowSymlink);
+    }
     this.#lock = acquireSpoolLock(options.dir);
     let db: Database.Database | undefined;
     try {
-      db = openSpoolDatabase({ file: this.file, fsync: options.fsync ?? false });
+      db = openSpoolDatabase({ file: this.file, fsync: options.fsync ?? false, resetEmpty: options.resetEmpty ?? false });
+      restrictSpoolFiles(this.file);
       const opened = db;
+      const { maxPageCount } = options;
+      if (maxPageCount !== undefined) guarded("Capping the spool's size failed", this.file, () => opened.pragma(`max_page_count = ${Math.floor(maxPageCount)}`));
       this.#db = opened;
       this.#statements = guarded("Preparing the spool's statements failed", this.file, () => prepare(opened));
       this.#counts = new SpoolCounts(bounds);
@@ -228,6 +254,21 @@ export class SqliteSpool implements Spool {
   hasRoom(): boolean {
     this.#open();
     return this.#counts.hasRoom();
+  }
+
+  /**
+   * Inserts a row with a 64 KiB payload and deletes it in one committed transaction: it needs
+   * new pages (or WAL space) as a batch of events would, so it fails while the disk or the
+   * database is full, and leaves nothing behind (the counts are unchanged).
+   */
+  checkWritable(): void {
+    const statements = this.#open();
+    guarded("Checking that the spool can commit failed", this.file, () =>
+      this.#db.transaction(() => {
+        const { lastInsertRowid } = statements.insert.run("probe", "", "", "", "", "protobuf", PROBE_PAYLOAD, 0, 0);
+        statements.remove.all(JSON.stringify([Number(lastInsertRowid)]));
+      })(),
+    );
   }
 
   /** Closes the database and releases the directory's lock. Idempotent. */
