@@ -105,7 +105,10 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
     // What was read is in the group commit: it is accepted even though the stream failed.
     const reason = stream.signal.aborted ? BridgeError.from(stream.signal.reason) : BridgeError.from(error, "event stream");
     observer?.streamClosed(identity, reason);
-    logger.info({ frames, appId: identity.appId, code: reason.code, error: reason.message }, "stream ended with an error");
+    // The client got a short message; the log also carries the cause (a spool failure names its
+    // file and what the operator should do), never shown to clients.
+    const cause = reason.cause instanceof Error ? { cause: reason.cause.message } : {};
+    logger.info({ frames, appId: identity.appId, code: reason.code, error: reason.message, ...cause }, "stream ended with an error");
     throw reason;
   } finally {
     call.off("cancelled", onCancel);
