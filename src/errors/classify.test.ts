@@ -29,6 +29,15 @@ describe("classifyError", () => {
     expect(classifyError(grpcError(GrpcStatus.UNKNOWN, "something else"))).toMatchObject({ code: ErrorCode.Internal, retryable: false });
   });
 
+  it("makes UNAUTHENTICATED (a refused API token) a retryable unauthenticated, on any call", () => {
+    for (const options of [{ call: "publish" as const }, {}]) {
+      expect(classifyError(grpcError(GrpcStatus.UNAUTHENTICATED, "invalid api token"), options)).toMatchObject({
+        code: ErrorCode.Unauthenticated,
+        retryable: true,
+      });
+    }
+  });
+
   it("keeps refusals non-retryable on publish calls", () => {
     for (const code of [GrpcStatus.PERMISSION_DENIED, GrpcStatus.NOT_FOUND, GrpcStatus.INVALID_ARGUMENT, GrpcStatus.FAILED_PRECONDITION]) {
       expect(classifyError(grpcError(code, "refused"), { call: "publish" }).retryable).toBe(false);

@@ -51,7 +51,7 @@ const GRPC_CODES: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
   [GrpcStatus.OUT_OF_RANGE, ErrorCode.Rejected],
   [GrpcStatus.ALREADY_EXISTS, ErrorCode.Rejected],
   [GrpcStatus.PERMISSION_DENIED, ErrorCode.PermissionDenied],
-  [GrpcStatus.UNAUTHENTICATED, ErrorCode.PermissionDenied],
+  [GrpcStatus.UNAUTHENTICATED, ErrorCode.Unauthenticated],
   [GrpcStatus.UNIMPLEMENTED, ErrorCode.Unimplemented],
   [GrpcStatus.CANCELLED, ErrorCode.Aborted],
   [GrpcStatus.INTERNAL, ErrorCode.Internal],
@@ -89,6 +89,9 @@ function grpcErrorCode(grpcCode: GrpcStatus, message: string, options: ClassifyO
  * Decides the code and retryability of any thrown value: the only place that knows gRPC
  * status codes and errno names. Walks the `cause` chain (at most 8 links) and takes the
  * first link it recognises. gRPC errors may be plain objects (as `@dapr/dapr` throws them).
+ *
+ * UNAUTHENTICATED is `unauthenticated`, retryable: the sidecar refused the bridge's API token, a
+ * fault of the bridge's configuration that no event can cause, so events wait for its fix.
  *
  * Two Dapr facts live here: INTERNAL from a publish call is a broker outage (see
  * {@link ClassifyOptions.call}), and UNKNOWN "failed to proxy request ..." means the sidecar
@@ -136,6 +139,8 @@ export function grpcStatusFor(code: ErrorCode): GrpcStatus {
       return GrpcStatus.INVALID_ARGUMENT;
     case ErrorCode.PermissionDenied:
       return GrpcStatus.PERMISSION_DENIED;
+    case ErrorCode.Unauthenticated:
+      return GrpcStatus.UNAUTHENTICATED;
     case ErrorCode.Unimplemented:
       return GrpcStatus.UNIMPLEMENTED;
     case ErrorCode.Aborted:

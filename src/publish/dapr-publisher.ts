@@ -44,7 +44,7 @@ const NO_METADATA: Readonly<Record<string, string>> = {};
  * item order. Per-key order holds across runs: once an entry fails, later entries of its
  * partition key in later runs are not sent and are reported failed too ("not sent: an earlier
  * entry of key K failed"). A run that fails for a reason that concerns the whole sidecar
- * (unavailable, broker unavailable, deadline, permission denied, aborted) ends the batch: the
+ * (unavailable, broker unavailable, deadline, permission denied, unauthenticated, aborted) ends the batch: the
  * remaining runs are not sent and fail with the same error. The delivery queue batches per
  * format, so its batches are a single run.
  *
@@ -269,6 +269,7 @@ function isWholeCallFailure(error: BridgeError): boolean {
   return (
     error.code === ErrorCode.Aborted ||
     error.code === ErrorCode.PermissionDenied ||
+    error.code === ErrorCode.Unauthenticated ||
     error.code === ErrorCode.Unavailable ||
     error.code === ErrorCode.BrokerUnavailable ||
     error.code === ErrorCode.DeadlineExceeded
