@@ -160,6 +160,15 @@ describe("resolveConfig problems", () => {
     expect("tls" in resolveConfig({ flags: {}, env: {} })).toBe(false);
   });
 
+  it("lower-cases allowed trust domains, and refuses one that cannot be a trust domain", () => {
+    const tls = { tlsCert: "c.pem", tlsKey: "k.pem", tlsClientCa: "ca.pem" };
+    const config = resolveConfig({ flags: { ...tls, tlsAllowTrustDomains: "Cluster.LOCAL,example.org" }, env: {} });
+    expect(config.tls?.allowTrustDomains).toEqual(["cluster.local", "example.org"]);
+    expect(problemsOf({ flags: { ...tls, tlsAllowTrustDomains: "spiffe://cluster.local" }, env: {} })).toEqual([
+      'flag --tls-allow-trust-domains: expected a SPIFFE trust domain (letters, digits, ".", "-" and "_"; no scheme, port or path), got "spiffe://cluster.local"',
+    ]);
+  });
+
   it("reports route filter mistakes with their path", () => {
     const file = files.write("routes.yaml", "routes:\n  - filter: { exact: { type: a }, prefix: { type: b } }\n  - filter: { any: [ { exact: {} } ] }\n    drop: true\n    topic: t\n");
     expect(problemsOf({ flags: {}, env: {}, file })).toEqual([

@@ -3,6 +3,7 @@ import type { RouteFilter, TlsConfig } from "./bridge-config.js";
 import { durationMs } from "./duration.js";
 import { filterProblems } from "../routing/filter.js";
 import { formatDaprEndpoint, parseDaprEndpoint } from "../publish/dapr-endpoint.js";
+import { normalizeTrustDomain } from "../sink/spiffe.js";
 
 /** How a flag or environment string becomes a setting's value before validation. */
 export type InputKind = "string" | "integer" | "number" | "duration" | "list" | "enum";
@@ -68,6 +69,15 @@ const nonEmpty = () => z.string().min(1);
 const positiveInt = () => z.number().int().min(1);
 const stringList = () => z.array(nonEmpty()).readonly();
 const formatEnum = z.enum(["protobuf", "json"]);
+/** Trust domains, lower-cased as SPIFFE writes them; anything that cannot be one is refused. */
+const trustDomainList = () =>
+  z
+    .array(
+      nonEmpty()
+        .refine((v) => normalizeTrustDomain(v) !== undefined, { error: 'a SPIFFE trust domain (letters, digits, ".", "-" and "_"; no scheme, port or path)' })
+        .transform((v) => v.toLowerCase()),
+    )
+    .readonly();
 
 const filterSchema = z.custom<RouteFilter>(() => true).superRefine((value, ctx) => {
   for (const p of filterProblems(value)) {
@@ -148,7 +158,7 @@ const tlsSettings = {
   certFile: setting({ schema: nonEmpty().exactOptional(), kind: "string", flag: "--tls-cert", env: ["BRIDGE_TLS_CERT"], defaultText: "none (plaintext sink)", description: "Sink server certificate (PEM); with key and client CA it turns on mTLS." }),
   keyFile: setting({ schema: nonEmpty().exactOptional(), kind: "string", flag: "--tls-key", env: ["BRIDGE_TLS_KEY"], defaultText: "none", description: "Private key of the sink certificate (PEM)." }),
   clientCaFile: setting({ schema: nonEmpty().exactOptional(), kind: "string", flag: "--tls-client-ca", env: ["BRIDGE_TLS_CLIENT_CA"], defaultText: "none", description: "CA bundle (PEM) that client (daprd) certificates must chain to." }),
-  allowTrustDomains: setting({ schema: stringList().default([]), kind: "list", flag: "--tls-allow-trust-domains", env: ["BRIDGE_TLS_ALLOW_TRUST_DOMAINS"], description: "SPIFFE trust domains allowed to connect (comma-separated in flags and env); empty allows all." }),
+  allowTrustDomains: setting({ schema: trustDomainList().default([]), kind: "list", flag: "--tls-allow-trust-domains", env: ["BRIDGE_TLS_ALLOW_TRUST_DOMAINS"], description: "SPIFFE trust domains allowed to connect (comma-separated in flags and env; compared lower-case, as SPIFFE writes them); empty allows all." }),
   allowNamespaces: setting({ schema: stringList().default([]), kind: "list", flag: "--tls-allow-namespaces", env: ["BRIDGE_TLS_ALLOW_NAMESPACES"], description: "Namespaces allowed to connect; empty allows all." }),
   allowAppIds: setting({ schema: stringList().default([]), kind: "list", flag: "--tls-allow-app-ids", env: ["BRIDGE_TLS_ALLOW_APP_IDS"], description: "App ids allowed to connect; empty allows all." }),
 };
