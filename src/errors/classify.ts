@@ -122,6 +122,46 @@ export function classifyError(reason: unknown, options: ClassifyOptions = {}): C
   return { code: ErrorCode.Internal, retryable: false, detail };
 }
 
+/**
+ * Codes of a spool failure that the operator fixes in the deployment, not on the disk: the
+ * directory cannot be opened or written (permissions, read-only volume, a missing or wrong path)
+ * or another process holds the file.
+ */
+const SPOOL_SETUP_CODES = new Set([
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "ENOENT",
+  "ENOTDIR",
+  "SQLITE_CANTOPEN",
+  "SQLITE_READONLY",
+  "SQLITE_PERM",
+  "SQLITE_NOTADB",
+  "SQLITE_BUSY",
+  "SQLITE_LOCKED",
+]);
+
+/**
+ * Whether a failure is a setup mistake (exit 2, like a configuration error) rather than a fault
+ * of a running system (exit 1): `invalid_config`; and a `spool` error that the spool raised
+ * itself (a foreign or newer spool file, a spool in use by another process, no spool where one
+ * was named: no cause) or whose cause is a code of {@link SPOOL_SETUP_CODES}. A spool error from
+ * a damaged file, a full disk or an I/O error is no setup mistake.
+ */
+export function isSetupMistake(reason: unknown): boolean {
+  const error = BridgeError.from(reason);
+  if (error.code === ErrorCode.InvalidConfig) return true;
+  if (error.code !== ErrorCode.Spool) return false;
+  let link: unknown = error.cause;
+  if (link === undefined) return true;
+  for (let depth = 0; depth < 8 && link !== undefined && link !== null; depth++) {
+    const code = field(link, "code");
+    if (typeof code === "string") return SPOOL_SETUP_CODES.has(code) || [...SPOOL_SETUP_CODES].some((c) => code.startsWith(`${c}_`));
+    link = field(link, "cause");
+  }
+  return false;
+}
+
 /** The gRPC status a sink answers with for a bridge error code. */
 export function grpcStatusFor(code: ErrorCode): GrpcStatus {
   switch (code) {
