@@ -226,6 +226,7 @@ export class Bridge {
       },
       frame: (outcome, bytes) => inner?.frame(outcome, bytes),
       backpressure: (ms) => inner?.backpressure(ms),
+      backpressureStarted: () => inner?.backpressureStarted?.(),
     };
   }
 }

@@ -343,6 +343,64 @@ function kubernetesProblems(docs: readonly Doc[]): string[] {
   return problems;
 }
 
+/**
+ * Closed by default (issue 12 item 10): the bridge container runs the sink with mTLS from mounted
+ * files (a Secret of a cert-manager Certificate, Dapr's trust anchors), and a NetworkPolicy that
+ * selects the bridge pods admits only Dapr-injected pods to the sink and nobody else to any port.
+ */
+function kubernetesSecurityProblems(docs: readonly Doc[]): string[] {
+  const problems: string[] = [];
+  for (const w of docs.filter((d) => d["kind"] === "StatefulSet" || d["kind"] === "Deployment")) {
+    const template = rec(rec(w["spec"])["template"]);
+    const labels = rec(rec(template["metadata"])["labels"]);
+    const podSpec = rec(template["spec"]);
+    const bridge = rec(list(podSpec["containers"])[0]);
+    const args = strings(bridge["args"]);
+    const mounts = list(bridge["volumeMounts"]).map(rec);
+    const volumes = new Map(list(podSpec["volumes"]).map(rec).map((v) => [str(v["name"]), v]));
+    const certificates = named(docs, "Certificate").map((c) => str(rec(c["spec"])["secretName"]));
+    for (const tlsFlag of ["--tls-cert", "--tls-key", "--tls-client-ca"]) {
+      const file = flag(args, tlsFlag);
+      const mount = file === undefined ? undefined : mounts.find((m) => file.startsWith(`${str(m["mountPath"])}/`));
+      if (file === undefined || mount === undefined) {
+        problems.push(`${tlsFlag}: missing, or not a file in a mounted volume`);
+        continue;
+      }
+      const volume = volumes.get(str(mount["name"])) ?? {};
+      const secret = str(rec(volume["secret"])["secretName"]);
+      const configMap = str(rec(volume["configMap"])["name"]);
+      if (tlsFlag === "--tls-client-ca" ? configMap === undefined && secret === undefined : !certificates.includes(secret)) {
+        problems.push(`${tlsFlag}: volume ${str(mount["name"])} is not ${tlsFlag === "--tls-client-ca" ? "a trust bundle" : "the Secret of a Certificate"}`);
+      }
+    }
+    const ports = list(bridge["ports"]).map(rec);
+    const sinkPort = portOf(flag(args, "--listen"));
+    const sinkName = str(ports.find((p) => Number(p["containerPort"]) === sinkPort)?.["name"]);
+    const policies = named(docs, "NetworkPolicy").filter((p) => {
+      const selector = rec(rec(rec(p["spec"])["podSelector"])["matchLabels"]);
+      return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+    });
+    if (policies.length === 0) problems.push(`no NetworkPolicy selects ${nameOf(w)}'s pods`);
+    for (const policy of policies) {
+      const spec = rec(policy["spec"]);
+      if (!strings(spec["policyTypes"]).includes("Ingress")) problems.push(`NetworkPolicy ${nameOf(policy)}: no Ingress policy type`);
+      const rules = list(spec["ingress"]).map(rec);
+      for (const rule of rules) {
+        const from = list(rule["from"]).map(rec);
+        const rulePorts = list(rule["ports"]).map((p) => str(rec(p)["port"]));
+        if (from.length === 0 || rulePorts.length === 0) problems.push(`NetworkPolicy ${nameOf(policy)}: a rule admits any peer or any port`);
+        const toSink = rulePorts.some((p) => p === sinkName || p === String(sinkPort));
+        const injected = from.every((peer) => rec(rec(peer["podSelector"])["matchLabels"])["dapr.io/sidecar-injected"] === "true");
+        if (toSink && !injected) problems.push(`NetworkPolicy ${nameOf(policy)}: the sink admits pods without a Dapr sidecar`);
+      }
+      if (!rules.some((rule) => list(rule["ports"]).some((p) => [sinkName, String(sinkPort)].includes(str(rec(p)["port"]))))) {
+        problems.push(`NetworkPolicy ${nameOf(policy)}: no rule admits sidecars to the sink`);
+      }
+    }
+  }
+  return problems;
+}
+
 const k8sDocs = (): Doc[] => yamlFiles(path.join(ROOT, "docs/deploy")).flatMap(docsOf);
 
 describe("deployment files", () => {
@@ -389,6 +447,10 @@ describe("deployment files", () => {
 
   it("docs/deploy: the Kubernetes YAML parses and ports, probes and the spool claim agree", () => {
     expect(kubernetesProblems(k8sDocs())).toEqual([]);
+  });
+
+  it("docs/deploy: the sink runs mTLS from a Certificate and Dapr's trust anchors, behind a NetworkPolicy for sidecars", () => {
+    expect(kubernetesSecurityProblems(k8sDocs())).toEqual([]);
   });
 
   it("the bridge's default topics are the ones the Kubernetes ConfigMap and the subscriptions use", () => {
@@ -467,6 +529,26 @@ describe("the checks catch breakage", () => {
     const problems = kubernetesShutdownProblems(docs).join("\n");
     expect(problems).toContain("block-shutdown-duration 10s is below --drain-timeout");
     expect(problems).toContain("terminationGracePeriodSeconds 12 is not above");
+  });
+
+  it("a plaintext sink, and a NetworkPolicy that is missing or open to any pod, are reported", () => {
+    const plaintext = k8sDocs().map((d) => {
+      if (d["kind"] !== "StatefulSet") return d;
+      const template = rec(rec(d["spec"])["template"]);
+      const podSpec = rec(template["spec"]);
+      const [bridge, ...rest] = list(podSpec["containers"]).map(rec);
+      const args = strings(bridge?.["args"]);
+      const cut = args.indexOf("--tls-cert");
+      const stripped = { ...bridge, args: [...args.slice(0, cut), ...args.slice(cut + 2)] };
+      return { ...d, spec: { ...rec(d["spec"]), template: { ...template, spec: { ...podSpec, containers: [stripped, ...rest] } } } };
+    });
+    expect(kubernetesSecurityProblems(plaintext).join("\n")).toContain("--tls-cert: missing");
+    const noPolicy = k8sDocs().filter((d) => d["kind"] !== "NetworkPolicy");
+    expect(kubernetesSecurityProblems(noPolicy).join("\n")).toContain("no NetworkPolicy selects");
+    const open = k8sDocs().map((d) =>
+      d["kind"] === "NetworkPolicy" ? { ...d, spec: { ...rec(d["spec"]), ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: "sink" }] }] } } : d,
+    );
+    expect(kubernetesSecurityProblems(open).join("\n")).toContain("the sink admits pods without a Dapr sidecar");
   });
 
   it("a Service port that no container port matches, and a Dockerfile COPY of a missing file, are reported", () => {

@@ -102,7 +102,7 @@ describe("resolveConfig problems", () => {
     const error = errorOf(() => resolveConfig({ flags: {}, env: {}, file }));
     expect(error.code).toBe(ErrorCode.InvalidConfig);
     expect(error.message.split("\n")).toEqual([
-      "invalid configuration (3 problems):",
+      `invalid configuration (config file ${file}; 3 problems):`,
       `file ${file} key listen (line 1): expected HOST:PORT with a port 0..65535 (IPv6 hosts in brackets), got "nohost"`,
       `file ${file} key format (line 4): expected one of "protobuf", "json", got "xml"`,
       `file ${file} key retry.maxAttempts (line 3): expected a number >= 1, got 0`,
@@ -160,6 +160,15 @@ describe("resolveConfig problems", () => {
     expect("tls" in resolveConfig({ flags: {}, env: {} })).toBe(false);
   });
 
+  it("lower-cases allowed trust domains, and refuses one that cannot be a trust domain", () => {
+    const tls = { tlsCert: "c.pem", tlsKey: "k.pem", tlsClientCa: "ca.pem" };
+    const config = resolveConfig({ flags: { ...tls, tlsAllowTrustDomains: "Cluster.LOCAL,example.org" }, env: {} });
+    expect(config.tls?.allowTrustDomains).toEqual(["cluster.local", "example.org"]);
+    expect(problemsOf({ flags: { ...tls, tlsAllowTrustDomains: "spiffe://cluster.local" }, env: {} })).toEqual([
+      'flag --tls-allow-trust-domains: expected a SPIFFE trust domain (letters, digits, ".", "-" and "_"; no scheme, port or path), got "spiffe://cluster.local"',
+    ]);
+  });
+
   it("reports route filter mistakes with their path", () => {
     const file = files.write("routes.yaml", "routes:\n  - filter: { exact: { type: a }, prefix: { type: b } }\n  - filter: { any: [ { exact: {} } ] }\n    drop: true\n    topic: t\n");
     expect(problemsOf({ flags: {}, env: {}, file })).toEqual([
@@ -189,5 +198,45 @@ describe("addConfigOptions", () => {
     expect(problems[0]).toMatch(/^flag --tls-client-ca: expected tls.certFile/);
     const config = resolveConfig({ flags: { ...flags, tlsClientCa: undefined }, env: {} });
     expect([config.spoolDir, config.drainTimeoutMs, config.retry.maxAttempts, config.deadLetterTopic]).toEqual(["/x", 20_000, 7, "dl"]);
+  });
+});
+
+describe("config files that try to hurt (issue 12 item 11)", () => {
+  const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (const [i, name] of ["b", "c", "d", "e", "f", "g", "h", "i"].entries()) {
+    const prev = i === 0 ? "a" : ["b", "c", "d", "e", "f", "g", "h"][i - 1];
+    laughs.push(`${name}: &${name} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`);
+  }
+
+  it("reports a billion-laughs file as a problem naming the file, never by throwing", () => {
+    const file = files.write("laughs.yaml", laughs.join("\n") + "\n");
+    const problems = problemsOf({ flags: {}, env: {}, file });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`file ${file}`);
+    expect(problems[0]).toMatch(/at most 100 aliases/);
+    expect(errorOf(() => resolveConfig({ flags: {}, env: {}, file })).message).toContain(file);
+  });
+
+  it("refuses a file over 1 MiB before parsing it, naming the file", () => {
+    const file = files.write("huge.yaml", `topic: t\n${"# padding\n".repeat(300_000)}`);
+    const problems = problemsOf({ flags: {}, env: {}, file });
+    expect(problems).toEqual([`file ${file}: expected a file of at most 1048576 bytes, got 3000009 bytes`]);
+  });
+
+  it.each([
+    ["a number", "daprApiToken: 8675309\n", "8675309"],
+    ["a string", "daprApiToken: s3cr3t-t0ken\n", "s3cr3t-t0ken"],
+  ])("refuses daprApiToken in a file (%s), pointing at DAPR_API_TOKEN and never echoing it", (_kind, text, secret) => {
+    const file = files.write("token.yaml", `topic: t\n${text}`);
+    const result = validateConfig({ flags: {}, env: {}, file });
+    expect(result.ok).toBe(false);
+    const message = errorOf(() => resolveConfig({ flags: {}, env: {}, file })).message;
+    expect(message).toContain(`file ${file} key daprApiToken (line 2)`);
+    expect(message).toContain("DAPR_API_TOKEN");
+    expect(message).not.toContain(secret);
+  });
+
+  it("still takes the token from DAPR_API_TOKEN, and never echoes a bad one", () => {
+    expect(resolveConfig({ flags: {}, env: { DAPR_API_TOKEN: "from-env" } }).daprApiToken).toBe("from-env");
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
@@ -20,11 +20,19 @@ export interface ResolveConfigOptions {
 /** The outcome of {@link validateConfig}: the config, or every problem found. */
 export type ConfigResult =
   | { readonly ok: true; readonly config: BridgeConfig }
-  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[]; readonly file?: string };
 
 type Source =
   | { readonly kind: "flag" | "env"; readonly name: string }
   | { readonly kind: "file"; readonly file: string; readonly doc: Document; readonly lines: LineCounter };
+
+/** Largest config file, bytes: a config is a few KiB; a bigger file is a mistake (or an attack on the heap). */
+export const MAX_CONFIG_FILE_BYTES = 1_048_576;
+/** Most YAML aliases (`*name`) a config file may use: bounds a "billion laughs" expansion. */
+export const MAX_CONFIG_ALIASES = 100;
+/** What a problem shows instead of a secret's value. */
+const NOT_SHOWN = "a value (not shown: it is a secret)";
+const SECRETS: readonly SettingInfo[] = SETTING_LIST.filter((setting) => setting.secret === true);
 
 /** The environment variable that names the config file. */
 export const CONFIG_FILE_ENV = "BRIDGE_CONFIG";
@@ -109,6 +117,11 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 function loadFile(file: string, layers: Layers, problems: ConfigProblem[]): void {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_CONFIG_FILE_BYTES) {
+      problems.push({ where: `file ${file}`, expected: `a file of at most ${MAX_CONFIG_FILE_BYTES} bytes`, got: `${size} bytes` });
+      return;
+    }
     text = readFileSync(file, "utf8");
   } catch (error) {
     problems.push({ where: `file ${file}`, expected: "a readable YAML file", got: BridgeError.from(error).message });
@@ -121,14 +134,41 @@ function loadFile(file: string, layers: Layers, problems: ConfigProblem[]): void
     problems.push({ where, expected: "valid YAML", got: error.message.split("\n")[0] ?? error.code });
   }
   if (doc.errors.length > 0) return;
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_CONFIG_ALIASES });
+  } catch (error) {
+    // yaml throws when aliases expand past maxAliasCount ("Excessive alias count ...").
+    problems.push({ where: `file ${file}`, expected: `at most ${MAX_CONFIG_ALIASES} aliases (YAML *references)`, got: BridgeError.from(error).message });
+    return;
+  }
   if (value === null || value === undefined) return; // An empty file: all defaults.
   if (!isMapping(value)) {
     problems.push({ where: `file ${file}`, expected: "a mapping of settings (YAML keys are BridgeConfig names)", got: Array.isArray(value) ? "a list" : JSON.stringify(value) });
     return;
   }
-  Object.assign(layers.input, value);
   layers.sources.set("", { kind: "file", file, doc, lines });
+  refuseSecrets(value, layers, problems);
+  Object.assign(layers.input, value);
+}
+
+/**
+ * Secrets come from the environment only: a file is read by more people (and versioned). A secret
+ * found in a file is a problem that names the variable to use; its value is removed, never shown.
+ */
+function refuseSecrets(value: Record<string, unknown>, layers: Layers, problems: ConfigProblem[]): void {
+  for (const setting of SECRETS) {
+    let node: Record<string, unknown> | undefined = value;
+    for (const key of setting.path.slice(0, -1)) {
+      const next: unknown = node?.[key];
+      node = isMapping(next) ? next : undefined;
+    }
+    const leaf = setting.path[setting.path.length - 1] ?? "";
+    if (node === undefined || !Object.hasOwn(node, leaf)) continue;
+    const env = (setting.env ?? []).join(" or ");
+    problems.push({ where: layers.whereOf(setting.path), expected: `no ${setting.key} in a file (a secret: set ${env} in the environment)`, got: NOT_SHOWN });
+    delete node[leaf];
+  }
 }
 
 function loadEnv(env: NodeJS.ProcessEnv, layers: Layers): void {
@@ -166,9 +206,13 @@ export function validateConfig(options: ResolveConfigOptions): ConfigResult {
   loadFlags(options.flags, layers);
   const parsed = bridgeConfigSchema.safeParse(layers.input, { reportInput: true });
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, (path) => layers.whereOf(path), knownKeysAt));
+    for (const issue of parsed.error.issues) {
+      const secret = SECRETS.some((setting) => setting.key === issue.path.map(String).join("."));
+      const found = issueProblems(issue, (path) => layers.whereOf(path), knownKeysAt);
+      problems.push(...(secret ? found.map((problem) => ({ ...problem, got: NOT_SHOWN })) : found));
+    }
   }
-  if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+  if (problems.length > 0 || !parsed.success) return { ok: false, problems, ...(file === undefined ? {} : { file }) };
   return { ok: true, config: parsed.data };
 }
 
@@ -180,12 +224,16 @@ export function validateConfig(options: ResolveConfigOptions): ConfigResult {
 export function resolveConfig(options: ResolveConfigOptions): BridgeConfig {
   const result = validateConfig(options);
   if (result.ok) return result.config;
-  throw new BridgeError(ErrorCode.InvalidConfig, formatProblems(result.problems));
+  throw new BridgeError(ErrorCode.InvalidConfig, formatProblems(result.problems, result.file));
 }
 
-/** The message of an invalid configuration: a header line, then one line per problem. */
-export function formatProblems(problems: readonly ConfigProblem[]): string {
-  const header = `invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):`;
+/**
+ * The message of an invalid configuration: a header line (naming the config file, when one was
+ * read), then one line per problem.
+ */
+export function formatProblems(problems: readonly ConfigProblem[], file?: string): string {
+  const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+  const header = `invalid configuration (${file === undefined ? count : `config file ${file}; ${count}`}):`;
   return [header, ...problems.map(renderProblem)].join("\n");
 }
 

@@ -17,6 +17,8 @@ YAML keys are the camelCase names below; \`retry\`, \`batch\` and \`tls\` are ne
 \`routes\` is a list. Unknown keys are rejected. Every problem is reported at once, one line each:
 \`<where>: expected <...>, got <...>\`. Check a file with \`dapr-event-bridge config check FILE\`;
 print the effective configuration (secrets masked) with \`dapr-event-bridge config print\`.
+A file is at most 1 MiB and uses at most 100 YAML aliases; secrets (\`daprApiToken\`) come from the
+environment only: a file that holds one is refused, and its value is never shown.
 
 Durations: keys ending in \`Ms\` take milliseconds as a number (in YAML and the environment) or a
 string with units (\`"500ms"\`, \`"20s"\`, \`"2m"\`, \`"1h"\`, \`"1m30s"\`); their flags drop the

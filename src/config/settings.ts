@@ -3,6 +3,7 @@ import type { RouteFilter, TlsConfig } from "./bridge-config.js";
 import { durationMs } from "./duration.js";
 import { filterProblems } from "../routing/filter.js";
 import { formatDaprEndpoint, parseDaprEndpoint } from "../publish/dapr-endpoint.js";
+import { normalizeTrustDomain } from "../sink/spiffe.js";
 
 /** How a flag or environment string becomes a setting's value before validation. */
 export type InputKind = "string" | "integer" | "number" | "duration" | "list" | "enum";
@@ -70,6 +71,16 @@ const stringList = () => z.array(nonEmpty()).readonly();
 const formatEnum = z.enum(["protobuf", "json"]);
 /** A yes/no setting: `true` or `false` from a flag or the environment, a boolean from a file. */
 const onOff = () => z.union([z.boolean(), z.enum(["true", "false"]).transform((text) => text === "true")]).default(false);
+
+/** Trust domains, lower-cased as SPIFFE writes them; anything that cannot be one is refused. */
+const trustDomainList = () =>
+  z
+    .array(
+      nonEmpty()
+        .refine((v) => normalizeTrustDomain(v) !== undefined, { error: 'a SPIFFE trust domain (letters, digits, ".", "-" and "_"; no scheme, port or path)' })
+        .transform((v) => v.toLowerCase()),
+    )
+    .readonly();
 
 const filterSchema = z.custom<RouteFilter>(() => true).superRefine((value, ctx) => {
   for (const p of filterProblems(value)) {
@@ -150,7 +161,7 @@ const tlsSettings = {
   certFile: setting({ schema: nonEmpty().exactOptional(), kind: "string", flag: "--tls-cert", env: ["BRIDGE_TLS_CERT"], defaultText: "none (plaintext sink)", description: "Sink server certificate (PEM); with key and client CA it turns on mTLS." }),
   keyFile: setting({ schema: nonEmpty().exactOptional(), kind: "string", flag: "--tls-key", env: ["BRIDGE_TLS_KEY"], defaultText: "none", description: "Private key of the sink certificate (PEM)." }),
   clientCaFile: setting({ schema: nonEmpty().exactOptional(), kind: "string", flag: "--tls-client-ca", env: ["BRIDGE_TLS_CLIENT_CA"], defaultText: "none", description: "CA bundle (PEM) that client (daprd) certificates must chain to." }),
-  allowTrustDomains: setting({ schema: stringList().default([]), kind: "list", flag: "--tls-allow-trust-domains", env: ["BRIDGE_TLS_ALLOW_TRUST_DOMAINS"], description: "SPIFFE trust domains allowed to connect (comma-separated in flags and env); empty allows all." }),
+  allowTrustDomains: setting({ schema: trustDomainList().default([]), kind: "list", flag: "--tls-allow-trust-domains", env: ["BRIDGE_TLS_ALLOW_TRUST_DOMAINS"], description: "SPIFFE trust domains allowed to connect (comma-separated in flags and env; compared lower-case, as SPIFFE writes them); empty allows all." }),
   allowNamespaces: setting({ schema: stringList().default([]), kind: "list", flag: "--tls-allow-namespaces", env: ["BRIDGE_TLS_ALLOW_NAMESPACES"], description: "Namespaces allowed to connect; empty allows all." }),
   allowAppIds: setting({ schema: stringList().default([]), kind: "list", flag: "--tls-allow-app-ids", env: ["BRIDGE_TLS_ALLOW_APP_IDS"], description: "App ids allowed to connect; empty allows all." }),
 };
@@ -190,7 +201,7 @@ export const SETTINGS = {
   maxMessageBytes: setting({ schema: positiveInt().default(4_194_304), kind: "integer", flag: "--max-message-bytes", env: ["BRIDGE_MAX_MESSAGE_BYTES"], description: "Largest inbound gRPC message, bytes." }),
   format: setting({ schema: formatEnum.default("protobuf"), kind: "enum", flag: "--format", env: ["BRIDGE_FORMAT"], description: "Default publish format: `protobuf` or `json` (routes may override)." }),
   daprGrpcEndpoint: setting({ schema: daprEndpointSchema.default("127.0.0.1:50001"), kind: "string", flag: "--dapr-grpc-endpoint", env: ["DAPR_GRPC_ENDPOINT", "DAPR_HOST + DAPR_GRPC_PORT"], description: "The bridge's own Dapr sidecar, gRPC HOST:PORT. `https://HOST:PORT` or `?tls=true` connects with TLS (system CA certificates); `http://` or no scheme is plaintext. Kept as `HOST:PORT` or `https://HOST:PORT`." }),
-  daprApiToken: setting({ schema: nonEmpty().exactOptional(), kind: "string", env: ["DAPR_API_TOKEN"], secret: true, defaultText: "none", description: "Sent as `dapr-api-token` on every call. No flag: command lines are visible to other users." }),
+  daprApiToken: setting({ schema: nonEmpty().exactOptional(), kind: "string", env: ["DAPR_API_TOKEN"], secret: true, defaultText: "none", description: "Sent as `dapr-api-token` on every call. Environment only: no flag (command lines are visible to other users), and a file holding it is refused." }),
   publishTimeoutMs: setting({ schema: durationMs({ min: 1 }).default(5_000), kind: "duration", flag: "--publish-timeout", env: ["BRIDGE_PUBLISH_TIMEOUT_MS"], description: "Deadline of each publish call." }),
   pubsub: setting({ schema: nonEmpty().default("pubsub"), kind: "string", flag: "--pubsub", env: ["BRIDGE_PUBSUB"], description: "Default pubsub component name." }),
   topic: setting({ schema: nonEmpty().default("dapr-events"), kind: "string", flag: "--topic", env: ["BRIDGE_TOPIC"], description: "Default topic." }),

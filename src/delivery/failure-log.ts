@@ -47,7 +47,9 @@ export class FailureLog {
         failures: this.sinceReport,
         error: first.message,
       },
-      first.code === ErrorCode.BrokerUnavailable
+      first.code === ErrorCode.Unauthenticated
+        ? "the bridge's Dapr sidecar refuses its API token; retrying without end, events stay in the spool. Check DAPR_API_TOKEN of the bridge against the token its sidecar requires"
+        : first.code === ErrorCode.BrokerUnavailable
         ? "the broker behind the Dapr sidecar fails publishes; retrying with backoff, events stay in the spool. Check the pubsub component and its broker"
         : first.retryable
         ? "publishing fails; retrying with backoff, events stay in the spool. Check the bridge's Dapr sidecar and its pubsub component"

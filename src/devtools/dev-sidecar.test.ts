@@ -245,7 +245,7 @@ describe("DevSidecar", () => {
     const anonymous = new DaprRuntimeClient({ endpoint: `127.0.0.1:${port}` });
     const known = new DaprRuntimeClient({ endpoint: `dns:127.0.0.1:${port}`, apiToken: "t0ken" });
     open.push(anonymous, known);
-    expect(await outcome(anonymous.getMetadata())).toMatchObject({ code: ErrorCode.PermissionDenied });
+    expect(await outcome(anonymous.getMetadata())).toMatchObject({ code: ErrorCode.Unauthenticated, retryable: true });
     expect((await known.getMetadata()).id).toBe("dev-sidecar");
     expect(sidecar.stats()).toMatchObject({ calls: 2, unauthenticated: 1 });
   });

@@ -30,6 +30,15 @@ describe("classifyError", () => {
     expect(classifyError(grpcError(GrpcStatus.UNKNOWN, "something else"))).toMatchObject({ code: ErrorCode.Internal, retryable: false });
   });
 
+  it("makes UNAUTHENTICATED (a refused API token) a retryable unauthenticated, on any call", () => {
+    for (const options of [{ call: "publish" as const }, {}]) {
+      expect(classifyError(grpcError(GrpcStatus.UNAUTHENTICATED, "invalid api token"), options)).toMatchObject({
+        code: ErrorCode.Unauthenticated,
+        retryable: true,
+      });
+    }
+  });
+
   it("keeps refusals non-retryable on publish calls", () => {
     for (const code of [GrpcStatus.PERMISSION_DENIED, GrpcStatus.NOT_FOUND, GrpcStatus.INVALID_ARGUMENT, GrpcStatus.FAILED_PRECONDITION]) {
       expect(classifyError(grpcError(code, "refused"), { call: "publish" }).retryable).toBe(false);
@@ -66,9 +75,8 @@ describe("classifyError of gRPC statuses", () => {
     expect(result.detail).toMatch(new RegExp(`^${GrpcStatus[status]}: .*the status message`));
   });
 
-  it("maps UNAUTHENTICATED to permission_denied", () => {
-    // Its retryability is being changed (issue: retry UNAUTHENTICATED), so only the code is pinned here.
-    expect(classifyError(grpcError(GrpcStatus.UNAUTHENTICATED, "bad token")).code).toBe(ErrorCode.PermissionDenied);
+  it("maps UNAUTHENTICATED to its own code, unauthenticated", () => {
+    expect(classifyError(grpcError(GrpcStatus.UNAUTHENTICATED, "bad token")).code).toBe(ErrorCode.Unauthenticated);
   });
 
   it("covers every gRPC status but OK in the table above", () => {
@@ -213,6 +221,7 @@ describe("grpcStatusFor", () => {
     [ErrorCode.Undecodable]: GrpcStatus.INVALID_ARGUMENT,
     [ErrorCode.InvalidConfig]: GrpcStatus.INVALID_ARGUMENT,
     [ErrorCode.PermissionDenied]: GrpcStatus.PERMISSION_DENIED,
+    [ErrorCode.Unauthenticated]: GrpcStatus.UNAUTHENTICATED,
     [ErrorCode.Unimplemented]: GrpcStatus.UNIMPLEMENTED,
     [ErrorCode.Aborted]: GrpcStatus.CANCELLED,
     [ErrorCode.Internal]: GrpcStatus.INTERNAL,

@@ -51,7 +51,7 @@ const GRPC_CODES: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
   [GrpcStatus.OUT_OF_RANGE, ErrorCode.Rejected],
   [GrpcStatus.ALREADY_EXISTS, ErrorCode.Rejected],
   [GrpcStatus.PERMISSION_DENIED, ErrorCode.PermissionDenied],
-  [GrpcStatus.UNAUTHENTICATED, ErrorCode.PermissionDenied],
+  [GrpcStatus.UNAUTHENTICATED, ErrorCode.Unauthenticated],
   [GrpcStatus.UNIMPLEMENTED, ErrorCode.Unimplemented],
   [GrpcStatus.CANCELLED, ErrorCode.Aborted],
   [GrpcStatus.INTERNAL, ErrorCode.Internal],
@@ -90,6 +90,9 @@ function grpcErrorCode(grpcCode: GrpcStatus, message: string, options: ClassifyO
  * status codes and errno names. Walks the `cause` chain (at most 8 links) and takes the
  * first link it recognises. gRPC errors may be plain objects (as `@dapr/dapr` throws them).
  *
+ * UNAUTHENTICATED is `unauthenticated`, retryable: the sidecar refused the bridge's API token, a
+ * fault of the bridge's configuration that no event can cause, so events wait for its fix.
+ *
  * Two Dapr facts live here: INTERNAL from a publish call is a broker outage (see
  * {@link ClassifyOptions.call}), and UNKNOWN "failed to proxy request ..." means the sidecar
  * lacks the method (daprd 1.14 to 1.16 answer so for `BulkPublishEvent`): `unimplemented`.
@@ -119,6 +122,46 @@ export function classifyError(reason: unknown, options: ClassifyOptions = {}): C
   return { code: ErrorCode.Internal, retryable: false, detail };
 }
 
+/**
+ * Codes of a spool failure that the operator fixes in the deployment, not on the disk: the
+ * directory cannot be opened or written (permissions, read-only volume, a missing or wrong path)
+ * or another process holds the file.
+ */
+const SPOOL_SETUP_CODES = new Set([
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "ENOENT",
+  "ENOTDIR",
+  "SQLITE_CANTOPEN",
+  "SQLITE_READONLY",
+  "SQLITE_PERM",
+  "SQLITE_NOTADB",
+  "SQLITE_BUSY",
+  "SQLITE_LOCKED",
+]);
+
+/**
+ * Whether a failure is a setup mistake (exit 2, like a configuration error) rather than a fault
+ * of a running system (exit 1): `invalid_config`; and a `spool` error that the spool raised
+ * itself (a foreign or newer spool file, a spool in use by another process, no spool where one
+ * was named: no cause) or whose cause is a code of {@link SPOOL_SETUP_CODES}. A spool error from
+ * a damaged file, a full disk or an I/O error is no setup mistake.
+ */
+export function isSetupMistake(reason: unknown): boolean {
+  const error = BridgeError.from(reason);
+  if (error.code === ErrorCode.InvalidConfig) return true;
+  if (error.code !== ErrorCode.Spool) return false;
+  let link: unknown = error.cause;
+  if (link === undefined) return true;
+  for (let depth = 0; depth < 8 && link !== undefined && link !== null; depth++) {
+    const code = field(link, "code");
+    if (typeof code === "string") return SPOOL_SETUP_CODES.has(code) || [...SPOOL_SETUP_CODES].some((c) => code.startsWith(`${c}_`));
+    link = field(link, "cause");
+  }
+  return false;
+}
+
 /** The gRPC status a sink answers with for a bridge error code. */
 export function grpcStatusFor(code: ErrorCode): GrpcStatus {
   switch (code) {
@@ -136,6 +179,8 @@ export function grpcStatusFor(code: ErrorCode): GrpcStatus {
       return GrpcStatus.INVALID_ARGUMENT;
     case ErrorCode.PermissionDenied:
       return GrpcStatus.PERMISSION_DENIED;
+    case ErrorCode.Unauthenticated:
+      return GrpcStatus.UNAUTHENTICATED;
     case ErrorCode.Unimplemented:
       return GrpcStatus.UNIMPLEMENTED;
     case ErrorCode.Aborted:

@@ -25,6 +25,12 @@ export const ErrorCode = {
   /** The caller is not allowed (authentication, authorization). */
   PermissionDenied: "permission_denied",
   /**
+   * The peer refused the caller's credentials (gRPC UNAUTHENTICATED): from the bridge's Dapr sidecar
+   * a wrong or missing API token. A configuration fault of the bridge, not of an event: retried
+   * without end, like an outage, until the token is fixed.
+   */
+  Unauthenticated: "unauthenticated",
+  /**
    * The peer does not implement the method: gRPC UNIMPLEMENTED, or the UNKNOWN "failed to proxy
    * request" with which daprd's service-invocation proxy answers a runtime method it lacks.
    */
@@ -45,4 +51,5 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.BrokerUnavailable,
   ErrorCode.DeadlineExceeded,
   ErrorCode.ResourceExhausted,
+  ErrorCode.Unauthenticated,
 ]);

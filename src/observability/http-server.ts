@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Bridge, BridgeStatus } from "../bridge.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { parseHostPort } from "../sink/listen-address.js";
+import { capConnections, resolveHttpLimits, serverOptionsOf, type HttpLimitsOptions } from "./http-limits.js";
 import type { Logger } from "./logger.js";
 import type { BridgeMetrics, SidecarReachability } from "./metrics.js";
 import { SidecarProbe } from "./sidecar-probe.js";
@@ -10,8 +11,8 @@ import { SidecarProbe } from "./sidecar-probe.js";
 /** What the listener needs of a bridge: a real {@link Bridge} satisfies it. */
 export type ObservedBridge = Pick<Bridge, "status" | "config"> & { readonly logger?: Logger };
 
-/** Options of {@link startObservability}. */
-export interface ObservabilityOptions {
+/** Options of {@link startObservability}; the limits protect the process's file descriptors. */
+export interface ObservabilityOptions extends HttpLimitsOptions {
   /** HOST:PORT to listen on; port 0 picks a free port; "" disables the listener. @default bridge.config.metricsListen */
   readonly listen?: string;
   /** The series served on `/metrics`; without it `/metrics` answers 404 (saying why). @default none */
@@ -59,7 +60,10 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * - `/healthz`: 200 `{"status":"alive"}` while the process serves;
  * - `/readyz`: 200 when the bridge is running, its sink listening and its spool open, else
  *   503; the JSON body ({@link Readiness}) names the reasons and the sidecar's reachability;
- * - anything else: 404.
+ * - anything else: 404; a request target that is not a path (`//[`): 400.
+ *
+ * Limits ({@link HttpLimitsOptions}): headers within 5 s, the request within 10 s, idle
+ * keep-alive 5 s, at most 64 connections (more are closed at once, with a rate-limited warning).
  *
  * Wiring (the metrics observe the bridge, then the listener serves them):
  * ```ts
@@ -70,7 +74,8 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * const http = await startObservability(bridge, { metrics, checkSidecar: (signal) => publisher.checkSidecar(signal) });
  * // ... on shutdown: await http?.close();
  * ```
- * @throws BridgeError `invalid_config` naming `metricsListen` when the address is malformed or cannot be bound.
+ * @throws BridgeError `invalid_config` naming `metricsListen` when the address is malformed or cannot be bound,
+ *   or naming the limit that is below 1.
  */
 export async function startObservability(
   bridge: ObservedBridge,
@@ -79,6 +84,7 @@ export async function startObservability(
   const listen = options.listen ?? bridge.config.metricsListen;
   if (listen === "") return undefined;
   const { host, port } = parseHostPort(listen, LISTEN_OPTION);
+  const limits = resolveHttpLimits(options);
   const metrics = options.metrics;
   const check = options.checkSidecar;
   const probe =
@@ -104,13 +110,16 @@ export async function startObservability(
       return { status: 200, contentType, body };
     },
   };
-  const server = createServer((request, response) => {
+  const server = createServer(serverOptionsOf(limits), (request, response) => {
     void serve(routes, request, response).catch((error: unknown) => {
-      bridge.logger?.error({ err: BridgeError.from(error), path: request.url }, "observability request failed");
-      if (!response.headersSent) send(response, request, json(500, { status: "error", error: BridgeError.from(error).message }));
+      const reason = BridgeError.from(error);
+      // The message is enough: a request the bridge failed to answer is no place for a stack trace.
+      bridge.logger?.error({ code: reason.code, error: reason.message, path: request.url }, "observability request failed");
+      if (!response.headersSent) send(response, request, json(500, { status: "error", error: reason.message }));
       else response.destroy();
     });
   });
+  capConnections(server, limits, bridge.logger);
   await listenOn(server, host, port, listen);
   // The first probe starts now, so the first /readyz rarely has to wait for it.
   void probe?.current();
@@ -159,7 +168,11 @@ async function serve(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const path = new URL(request.url ?? "/", "http://localhost").pathname;
+  const path = pathOf(request.url ?? "/");
+  if (path === undefined) {
+    send(response, request, text(400, "the request target is not a path; try /metrics, /healthz or /readyz\n"));
+    return;
+  }
   const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
   if (route === undefined) {
     send(response, request, text(404, `no such path ${JSON.stringify(path)}; try /metrics, /healthz or /readyz\n`));
@@ -170,6 +183,15 @@ async function serve(
     return;
   }
   send(response, request, await route());
+}
+
+/** The path of a request target, or undefined when it is not one (`//[` is no URL). */
+function pathOf(target: string): string | undefined {
+  try {
+    return new URL(target, "http://localhost").pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 function send(response: ServerResponse, request: IncomingMessage, reply: Reply): void {

@@ -88,6 +88,22 @@ describe("BridgeMetrics", () => {
     expect(s.get(`${P}backpressure_seconds_total`)).toBeCloseTo(1.75, 9);
   });
 
+  it("counts stalls in progress at each scrape, each second once", async () => {
+    let now = 1_000;
+    const metrics = new BridgeMetrics({ defaultMetrics: false, monotonicNow: () => now });
+    metrics.backpressureStarted();
+    now += 2_000;
+    expect((await series(metrics)).get(`${P}backpressure_seconds_total`)).toBeCloseTo(2, 9);
+    metrics.backpressureStarted(); // a second stream stalls too
+    now += 1_000;
+    expect((await series(metrics)).get(`${P}backpressure_seconds_total`)).toBeCloseTo(4, 9);
+    metrics.backpressure(3_000);
+    now += 500;
+    metrics.backpressure(1_500);
+    now += 10_000; // no stall: nothing more is counted
+    expect((await series(metrics)).get(`${P}backpressure_seconds_total`)).toBeCloseTo(4.5, 9);
+  });
+
   it("counts publishes by batch and records end-to-end latency from acceptedAt", async () => {
     let wallNow = 10_000;
     const metrics = new BridgeMetrics({ defaultMetrics: false, now: () => wallNow });

@@ -26,6 +26,8 @@ export interface BridgeMetricsOptions {
   readonly logger?: Logger;
   /** Wall clock, ms since the epoch; the end of the end-to-end latency. @default Date.now */
   readonly now?: () => number;
+  /** Monotonic clock, ms; measures stalls still in progress. @default performance.now */
+  readonly monotonicNow?: () => number;
 }
 
 /** What the sidecar probe last found; `unknown` until a probe finished (or when there is none). */
@@ -60,6 +62,10 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
   private readonly now: () => number;
   private status: (() => BridgeStatus) | undefined;
   private sidecar: SidecarReachability = "unknown";
+  private readonly monotonicNow: () => number;
+  /** Streams waiting for room now, and when their time was last added to the counter. */
+  private stalls = 0;
+  private stallsCountedUntil = 0;
 
   private readonly received: Counter<"type">;
   private readonly accepted: Counter;
@@ -88,6 +94,7 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
     this.registry = new Registry();
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
     const registers = [this.registry];
     const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> =>
       new Counter<L>({ name: METRIC_PREFIX + name, help, labelNames, registers });
@@ -103,7 +110,13 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
     this.dropped = counter("events_dropped_total", "Events dropped on purpose by a route with drop: true, by route name.", ["route"]);
     this.undecodable = counter("undecodable_total", "Frames that could not be decoded; kept as io.dapr.bridge.undecodable and dead-lettered.");
     this.streamErrors = counter("stream_errors_total", "Inbound streams that ended with an error, by BridgeError code.", ["code"]);
-    this.backpressureSeconds = counter("backpressure_seconds_total", "Time the sink waited for room before reading on (all streams summed), seconds.");
+    const countStalls = (): void => this.countStalls();
+    this.backpressureSeconds = new Counter({
+      name: METRIC_PREFIX + "backpressure_seconds_total",
+      help: "Time the sink waited for room before reading on (all streams summed, stalls in progress included), seconds.",
+      registers,
+      collect: countStalls,
+    });
     this.activeStreams = new Gauge({ name: METRIC_PREFIX + "active_streams", help: "Inbound event streams open now.", registers });
     this.latency = new Histogram({
       name: METRIC_PREFIX + "end_to_end_latency_seconds",
@@ -182,16 +195,28 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
     });
   }
 
-  // ---- CommitObserver ----
-
-  /** Counts events once committed to the spool: a batch whose commit failed is not accepted. */
+  /** Counts events once committed to the spool (the commit observer): a batch whose commit failed is not accepted. */
   committed(events: readonly SpooledEvent[]): void {
     this.guard("committed", () => this.accepted.inc(events.length));
   }
 
+  /** A stall began: `backpressure_seconds_total` grows at every scrape until it ends. */
+  backpressureStarted(): void {
+    this.guard("backpressureStarted", () => {
+      this.countStalls();
+      this.stalls++;
+    });
+  }
+
   backpressure(ms: number): void {
     this.guard("backpressure", () => {
-      if (ms > 0) this.backpressureSeconds.inc(ms / 1000);
+      // A wait announced by backpressureStarted was counted while it lasted: count its rest.
+      if (this.stalls > 0) {
+        this.countStalls();
+        this.stalls--;
+      } else if (ms > 0) {
+        this.backpressureSeconds.inc(ms / 1000);
+      }
     });
   }
 
@@ -223,6 +248,15 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
 
   parked(_entry: EventView): void {
     this.guard("parked", () => this.parkedCount.inc());
+  }
+
+  /** Adds the time of the stalls in progress since they were last counted (at scrapes and stall edges). */
+  private countStalls(): void {
+    const now = this.monotonicNow();
+    if (this.stalls > 0 && now > this.stallsCountedUntil) {
+      this.backpressureSeconds.inc((this.stalls * (now - this.stallsCountedUntil)) / 1000);
+    }
+    this.stallsCountedUntil = now;
   }
 
   private statusGauge(name: string, help: string, read: (status: BridgeStatus) => number | undefined): void {

@@ -6,6 +6,7 @@ import {
   type BulkPublishResponse,
   type DaprRuntimeClientOptions,
 } from "./dapr-runtime-client.js";
+import { redactSecret } from "./redact.js";
 import { PUBLISH_METHODS, publishMethodFor, type PublishMethod } from "./runtime-version.js";
 
 export type { PublishMethod } from "./runtime-version.js";
@@ -44,7 +45,7 @@ const NO_METADATA: Readonly<Record<string, string>> = {};
  * item order. Per-key order holds across runs: once an entry fails, later entries of its
  * partition key in later runs are not sent and are reported failed too ("not sent: an earlier
  * entry of key K failed"). A run that fails for a reason that concerns the whole sidecar
- * (unavailable, broker unavailable, deadline, permission denied, aborted) ends the batch: the
+ * (unavailable, broker unavailable, deadline, permission denied, unauthenticated, aborted) ends the batch: the
  * remaining runs are not sent and fail with the same error. The delivery queue batches per
  * format, so its batches are a single run.
  *
@@ -56,6 +57,7 @@ const NO_METADATA: Readonly<Record<string, string>> = {};
 export class DaprPublisher implements Publisher {
   readonly #client: DaprRuntimeClient;
   readonly #fallbackConcurrency: number;
+  readonly #apiToken: string | undefined;
   #method: PublishMethod = "BulkPublishEvent";
   #versionKnown = false;
   #asking: Promise<void> | undefined;
@@ -69,6 +71,7 @@ export class DaprPublisher implements Publisher {
       );
     }
     this.#fallbackConcurrency = fallbackConcurrency;
+    this.#apiToken = options.apiToken;
     this.#client = new DaprRuntimeClient(options);
   }
 
@@ -176,7 +179,7 @@ export class DaprPublisher implements Publisher {
         metadata,
       };
       try {
-        return { failed: failedEntries(await this.#client.call(method, request, signal), pubsub, topic) };
+        return { failed: failedEntries(await this.#client.call(method, request, signal), pubsub, topic, this.#apiToken) };
       } catch (error) {
         if (!(error instanceof BridgeError) || error.code !== ErrorCode.Unimplemented) throw error;
         // The method is absent: take the next one, and keep it (unless a concurrent call already moved on).
@@ -269,20 +272,22 @@ function isWholeCallFailure(error: BridgeError): boolean {
   return (
     error.code === ErrorCode.Aborted ||
     error.code === ErrorCode.PermissionDenied ||
+    error.code === ErrorCode.Unauthenticated ||
     error.code === ErrorCode.Unavailable ||
     error.code === ErrorCode.BrokerUnavailable ||
     error.code === ErrorCode.DeadlineExceeded
   );
 }
 
-function failedEntries(response: BulkPublishResponse, pubsub: string, topic: string): Map<string, BridgeError> {
+/** The entries a sidecar lists as failed, its text without the API token (see `sidecarError`). */
+function failedEntries(response: BulkPublishResponse, pubsub: string, topic: string, apiToken: string | undefined): Map<string, BridgeError> {
   const failed = new Map<string, BridgeError>();
   for (const entry of response.failedEntries) {
     failed.set(
       entry.entry_id,
       new BridgeError(
         ErrorCode.BrokerUnavailable,
-        `the sidecar could not publish entry ${entry.entry_id} to ${pubsub}/${topic}: ${entry.error}`,
+        `the sidecar could not publish entry ${entry.entry_id} to ${pubsub}/${topic}: ${redactSecret(entry.error, apiToken)}`,
         { retryable: true },
       ),
     );

@@ -1,6 +1,7 @@
 import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import type protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { sidecarError } from "./redact.js";
 import { daprRuntimeProtos } from "../proto/protos.js";
 import { parseDaprEndpoint } from "./dapr-endpoint.js";
 
@@ -209,7 +210,7 @@ export class DaprRuntimeClient {
         { deadline: Date.now() + this.#timeoutMs },
         (error: ServiceError | null, response?: DaprRuntimeMethods[M]["response"]) => {
           signal?.removeEventListener("abort", onAbort);
-          if (error !== null) reject(BridgeError.from(error, context, PUBLISH_METHODS.has(method) ? PUBLISH_CALL : undefined));
+          if (error !== null) reject(sidecarError(error, this.#apiToken, context, PUBLISH_METHODS.has(method) ? PUBLISH_CALL : undefined));
           else if (response === undefined) reject(new BridgeError(ErrorCode.Internal, `${context}: no response`));
           else resolve(response);
         },

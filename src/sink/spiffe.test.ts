@@ -103,6 +103,16 @@ describe("identityFromCertificate", () => {
     expect(error.message).toContain("exactly one");
   });
 
+  it("refuses a SPIFFE ID beside another URI SAN: an X.509-SVID has exactly one URI SAN", async () => {
+    const cert = await issueCertificate(pki.ca, "extra-uri", {
+      san: "URI:spiffe://cluster.local/ns/default/order-app,URI:https://example.com/",
+      usage: "clientAuth",
+    });
+    const error = refusal(() => identityFromCertificate(new X509Certificate(cert.cert)));
+    expect(error.message).toContain("2 URI SANs");
+    expect(error.message).toContain("exactly one URI SAN");
+  });
+
   it("refuses a malformed SPIFFE ID and names it", async () => {
     const cert = await issueCertificate(pki.ca, "bad-id", { san: "URI:spiffe://cluster.local/workload/x", usage: "clientAuth" });
     const error = refusal(() => identityFromCertificate(new X509Certificate(cert.cert)));
@@ -122,6 +132,10 @@ describe("checkAllowed", () => {
     expect(() =>
       checkAllowed(id, { trustDomains: ["cluster.local"], namespaces: ["prod", "default"], appIds: ["order-app"] }),
     ).not.toThrow();
+  });
+
+  it("matches trust domains without regard to case (SPIFFE trust domains are lower-case)", () => {
+    expect(() => checkAllowed(id, { ...none, trustDomains: ["Cluster.LOCAL"] })).not.toThrow();
   });
 
   it.each([

@@ -27,6 +27,16 @@ const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
 const EXPECTED = "spiffe://<trust-domain>/ns/<namespace>/<app-id>";
 
+/**
+ * A trust domain as SPIFFE writes it: lower-case (trust domains compare without regard to case, and
+ * an SVID carries them lower-case). Undefined when `value` cannot be a trust domain (a scheme, a
+ * port, a path, a space, or longer than 255 characters).
+ */
+export function normalizeTrustDomain(value: string): string | undefined {
+  const lower = value.toLowerCase();
+  return lower.length <= MAX_TRUST_DOMAIN_LENGTH && TRUST_DOMAIN.test(lower) ? lower : undefined;
+}
+
 function refuse(uri: string, why: string): BridgeError {
   return new BridgeError(
     ErrorCode.PermissionDenied,
@@ -107,9 +117,9 @@ export function subjectAltNames(text: string): Array<{ readonly type: string; re
 }
 
 /**
- * The SPIFFE ID of a client certificate: its one `spiffe://` URI SAN (an X.509-SVID has
- * exactly one). Throws a BridgeError (code `permission_denied`) when it has none, more
- * than one, or one that {@link parseSpiffeId} refuses.
+ * The SPIFFE ID of a client certificate: its one URI SAN, a `spiffe://` one (an X.509-SVID has
+ * exactly one URI SAN). Throws a BridgeError (code `permission_denied`) when it has no SPIFFE ID,
+ * more than one URI SAN, or an ID that {@link parseSpiffeId} refuses.
  */
 export function identityFromCertificate(cert: PeerCertificate | X509Certificate): SpiffeId {
   const text = cert instanceof X509Certificate ? cert.subjectAltName : cert.subjectaltname;
@@ -124,10 +134,10 @@ export function identityFromCertificate(cert: PeerCertificate | X509Certificate)
       `the client certificate has no SPIFFE ID (found ${found}); issue it with a URI SAN ${EXPECTED}, as Dapr Sentry does`,
     );
   }
-  if (spiffe.length > 1) {
+  if (uris.length > 1) {
     throw new BridgeError(
       ErrorCode.PermissionDenied,
-      `the client certificate has ${spiffe.length} SPIFFE IDs (${spiffe.join(", ")}); an X.509-SVID must have exactly one`,
+      `the client certificate has ${uris.length} URI SANs (${uris.join(", ")}); an X.509-SVID must have exactly one URI SAN, its SPIFFE ID`,
     );
   }
   return parseSpiffeId(spiffe[0] ?? "");
@@ -145,7 +155,8 @@ const PARTS = [
  */
 export function checkAllowed(id: SpiffeId, allow: SpiffeAllowList): void {
   for (const { key, part, label, flag, setting } of PARTS) {
-    const list = allow[key];
+    // Trust domains compare lower-case (the ID's is lower-case: parseSpiffeId checks it).
+    const list = key === "trustDomains" ? allow[key].map((domain) => domain.toLowerCase()) : allow[key];
     if (list.length > 0 && !list.includes(id[part])) {
       throw new BridgeError(
         ErrorCode.PermissionDenied,

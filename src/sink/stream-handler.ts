@@ -14,6 +14,8 @@ export interface SinkObserver {
   frame(outcome: FrameOutcome, bytes: number): void;
   /** The sink waited for room for `ms` milliseconds before reading on. */
   backpressure(ms: number): void;
+  /** The sink starts waiting for room; `backpressure` follows when the wait ends (or fails). */
+  backpressureStarted?(): void;
 }
 
 /** Options of {@link createStreamHandler}. */
@@ -93,8 +95,12 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
       }
       if (!options.hasRoom()) {
         const waitStart = performance.now();
-        await options.waitForRoom(stream.signal);
-        observer?.backpressure(performance.now() - waitStart);
+        observer?.backpressureStarted?.();
+        try {
+          await options.waitForRoom(stream.signal);
+        } finally {
+          observer?.backpressure(performance.now() - waitStart);
+        }
       }
     }
     if (stream.signal.aborted) throw stream.signal.reason;

@@ -47,8 +47,8 @@ describe("config check", () => {
 
 describe("config print", () => {
   it("prints the effective config as YAML with secrets masked", async () => {
-    const file = files.write("print.yaml", "topic: from-file\ndaprApiToken: file-token\n");
-    const result = await run(["print", "--config", file, "--drain-timeout", "3s"], { BRIDGE_PUBSUB: "kafka" });
+    const file = files.write("print.yaml", "topic: from-file\n");
+    const result = await run(["print", "--config", file, "--drain-timeout", "3s"], { BRIDGE_PUBSUB: "kafka", DAPR_API_TOKEN: "file-token" });
     expect(result.code).toBe(0);
     const printed = parse(result.stdout) as Record<string, unknown>;
     expect(printed).toMatchObject({ topic: "from-file", pubsub: "kafka", deadLetterPubsub: "kafka", drainTimeoutMs: 3000, daprApiToken: "***" });
