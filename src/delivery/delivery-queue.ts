@@ -5,8 +5,8 @@ import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Logger } from "../observability/logger.js";
 import type { PublishItem, Publisher } from "../publish/publisher.js";
 import type { Spool, SpooledEvent } from "../spool/spool.js";
-import { backoffDelay } from "./backoff.js";
 import { parkDeadLetter, turnIntoDeadLetter } from "./dead-letters.js";
+import { decideRetry } from "./retry-policy.js";
 import { type Entry, type Target, toEntry } from "./entry.js";
 import { FailureLog, isOutage, OUTAGE_STREAK } from "./failure-log.js";
 import { takeBatch } from "./batches.js";
@@ -40,6 +40,8 @@ export interface DeliveryQueueOptions {
   readonly observer?: DeliveryObserver;
   /** Monotonic clock, ms. @default performance.now */
   readonly now?: () => number;
+  /** Wall clock, ms since the epoch: the age of an event (`retry.maxAgeMs`). @default Date.now */
+  readonly wallNow?: () => number;
   /** Random source of the backoff jitter. @default Math.random */
   readonly random?: () => number;
 }
@@ -69,6 +71,7 @@ export interface DeliveryStatus {
 export class DeliveryQueue {
   private readonly opts: DeliveryQueueOptions;
   private readonly now: () => number;
+  private readonly wallNow: () => number;
   private readonly random: () => number;
   private readonly window = new Map<number, Entry>();
   private readonly lanes: KeyLanes<Entry>;
@@ -99,6 +102,7 @@ export class DeliveryQueue {
   constructor(options: DeliveryQueueOptions) {
     this.opts = options;
     this.now = options.now ?? (() => performance.now());
+    this.wallNow = options.wallNow ?? Date.now;
     this.random = options.random ?? Math.random;
     this.lanes = new KeyLanes<Entry>(options.ordering === "key");
     this.calls = new PQueue({ concurrency: options.batch.maxInFlight });
@@ -405,31 +409,27 @@ export class DeliveryQueue {
     }
   }
 
+  /** Applies the retry policy's decision ({@link decideRetry}) to a failed entry. */
   private fail(entry: Entry, error: BridgeError): void {
-    const { retry } = this.opts;
-    const expired = retry.maxAgeMs !== undefined && Date.now() - entry.acceptedAt >= retry.maxAgeMs;
-    if (error.retryable && !expired) {
-      entry.retries++;
-      this.retryLater(entry, entry.retries);
-      return;
+    const clock = { now: this.now(), wallNow: this.wallNow() };
+    const decision = decideRetry({ ...entry, retryable: error.retryable }, this.opts.retry, clock, this.random);
+    const attemptCounted = decision.attempts !== entry.attempts;
+    entry.attempts = decision.attempts;
+    switch (decision.kind) {
+      case "retry":
+        entry.retries = decision.retries;
+        if (attemptCounted) this.persistAttempts(entry);
+        entry.dueAt = decision.at;
+        this.retries.push(entry);
+        this.opts.observer?.retried(entry);
+        return;
+      case "park":
+        this.park(entry, error);
+        return;
+      case "dead-letter":
+        this.toDeadLetter(entry, decision.reason, error);
+        return;
     }
-    entry.attempts++;
-    if (entry.deadLetter) {
-      this.park(entry, error);
-      return;
-    }
-    if (entry.attempts >= retry.maxAttempts || expired) {
-      this.toDeadLetter(entry, expired ? "max_age" : "max_attempts", error);
-      return;
-    }
-    this.persistAttempts(entry);
-    this.retryLater(entry, entry.attempts);
-  }
-
-  private retryLater(entry: Entry, n: number): void {
-    entry.dueAt = this.now() + backoffDelay(n, this.opts.retry, this.random);
-    this.retries.push(entry);
-    this.opts.observer?.retried(entry);
   }
 
   private persistAttempts(entry: Entry): void {
