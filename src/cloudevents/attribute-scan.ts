@@ -1,7 +1,7 @@
 import protobuf from "protobufjs";
 import { bridgeProtos, TypeName } from "../proto/protos.js";
-import type { WalkPlan } from "./wire-walk.js";
-import { enterMessage, leaveMessage, walkField, walkPlan } from "./wire-walk.js";
+import type { WalkPlan } from "../proto/wire/reader.js";
+import { enterMessage, leaveMessage, walkField, walkPlan } from "../proto/wire/reader.js";
 
 const { Reader } = protobuf;
 

@@ -1,7 +1,7 @@
 import protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Timestamp } from "./record.js";
-import { parseCommonFrame } from "./frame-fast.js";
+import { readShortVarint } from "../proto/wire/reader.js";
 import { longToNumber } from "./timestamp.js";
 
 const { Reader } = protobuf;
@@ -10,6 +10,15 @@ const { Reader } = protobuf;
 const LENGTH_DELIMITED = 2;
 /** Wire type of varint fields. */
 const VARINT = 0;
+
+// Tags of the common layout: EventRequest.time (1) and .event (2), Timestamp.seconds (1)
+// and .nanos (2), Event.workflow (1) and .actor (2).
+const TAG_TIME = 0x0a;
+const TAG_EVENT = 0x12;
+const TAG_SECONDS = 0x08;
+const TAG_NANOS = 0x10;
+const TAG_WORKFLOW = 0x0a;
+const TAG_ACTOR = 0x12;
 
 /** The smallest and largest seconds of a valid google.protobuf.Timestamp (0001-01-01 to 9999-12-31). */
 const MIN_SECONDS = -62_135_596_800;
@@ -140,25 +149,79 @@ function parseEvent(buffer: Uint8Array, span: Span): { member: EventMember; byte
   return { member, bytes: buffer.subarray(base + value.start, base + value.end) };
 }
 
+/** Reads `[seconds][nanos]` in that order, each at most once, up to `end`; undefined otherwise. */
+function readCommonTimestamp(reader: protobuf.Reader, end: number): Timestamp | undefined {
+  const buf = reader.buf;
+  let seconds = 0;
+  let nanos = 0;
+  if (reader.pos < end && buf[reader.pos] === TAG_SECONDS) {
+    reader.pos++;
+    seconds = readShortVarint(reader, end);
+    if (seconds < 0) return undefined;
+  }
+  if (reader.pos < end && buf[reader.pos] === TAG_NANOS) {
+    reader.pos++;
+    nanos = readShortVarint(reader, end);
+    // Beyond the nanos range (or int32) the full walk gives the precise error.
+    if (nanos < 0 || nanos > 999_999_999) return undefined;
+  }
+  return reader.pos === end ? { seconds, nanos } : undefined;
+}
+
+/**
+ * The fast branch of {@link parseFrame}: a frame of exactly `[time][event]` (time optional)
+ * whose time holds `seconds` then `nanos` (each optional, non-negative, at most 5 varint
+ * bytes) and whose `Event` holds exactly one member gives the very result of the full walk
+ * ({@link parseAnyFrame}) with no sub-readers or views; any other frame, well-formed or not,
+ * gives `undefined`, and the full walk decides and names what is wrong.
+ */
+function readCommonFrame(reader: protobuf.Reader): ParsedFrame | undefined {
+  const frame = reader.buf;
+  const length = reader.len;
+  let time: Timestamp | undefined;
+  if (frame[0] === TAG_TIME) {
+    reader.pos = 1;
+    const timeLength = readShortVarint(reader, length);
+    if (timeLength < 0 || reader.pos + timeLength > length) return undefined;
+    time = readCommonTimestamp(reader, reader.pos + timeLength);
+    if (time === undefined) return undefined;
+  }
+  if (reader.pos >= length || frame[reader.pos++] !== TAG_EVENT) return undefined;
+  const eventLength = readShortVarint(reader, length);
+  if (eventLength < 0 || reader.pos + eventLength !== length || reader.pos >= length) return undefined;
+  const memberTag = frame[reader.pos++];
+  if (memberTag !== TAG_WORKFLOW && memberTag !== TAG_ACTOR) return undefined;
+  const memberLength = readShortVarint(reader, length);
+  if (memberLength < 0 || reader.pos + memberLength !== length) return undefined;
+  return { time, member: memberTag === TAG_WORKFLOW ? "workflow" : "actor", bytes: frame.subarray(reader.pos, length) };
+}
+
 /**
  * Walks one raw `EventRequest` frame (docs/contract.md §2) by field number and wire type, without
  * decoding the inner event: returns its time and a view of the inner event's bytes.
  * Unknown `EventRequest` fields are skipped. When a field repeats, the last one wins.
- * Frames of the usual layout take a fast path (`parseCommonFrame`) that gives the same result.
+ * Frames of the usual layout take a fast branch of the same walk, with the same result.
  *
  * @throws BridgeError `undecodable` when the frame is truncated or malformed, has no
  *   `event`, or its `Event` has no member, a reserved member (3–6) or an unknown one.
  */
 export function parseFrame(frame: Uint8Array): ParsedFrame {
-  return parseCommonFrame(frame) ?? parseAnyFrame(frame);
+  const reader = Reader.create(frame);
+  const common = readCommonFrame(reader);
+  if (common !== undefined) return common;
+  reader.pos = 0;
+  return walkFrame(reader, frame);
 }
 
 /**
- * {@link parseFrame} without the fast path: any layout, and the precise error for a bad
- * frame. Exported as the reference the differential tests compare the fast path with.
+ * {@link parseFrame} without the fast branch: any layout, and the precise error for a bad
+ * frame. Exported as the reference the differential tests compare the fast branch with.
  */
 export function parseAnyFrame(frame: Uint8Array): ParsedFrame {
-  const reader = Reader.create(frame);
+  return walkFrame(Reader.create(frame), frame);
+}
+
+function walkFrame(reader: protobuf.Reader, frame: Uint8Array): ParsedFrame {
   let timeSpan: Span | undefined;
   let eventSpan: Span | undefined;
   while (reader.pos < reader.len) {
