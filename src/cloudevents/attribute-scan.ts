@@ -1,5 +1,5 @@
 import protobuf from "protobufjs";
-import { bridgeProtos, TypeName } from "../proto/protos.js";
+import { bridgeProtos, bridgeType, fieldNumber, TypeName } from "../proto/protos.js";
 import type { WalkPlan } from "../proto/wire/reader.js";
 import { enterMessage, leaveMessage, walkField, walkPlan } from "../proto/wire/reader.js";
 
@@ -47,21 +47,39 @@ export interface ActorsEventScan {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-// Field numbers of the .proto files (proto/dapr/.../events.proto, durabletask orchestration.proto).
-const METADATA = 1;
-const STARTED = 2;
-const COMPLETED = 3;
-const FAILED = 7;
-const CANCELED = 8;
-const TASK_SCHEDULED = 9;
-const SUB_CREATED = 14;
+// Field numbers, from proto/ (dapr/.../events.proto, durabletask orchestration.proto).
+const WF = TypeName.WorkflowsEvent;
+const DT = "durabletask.protos.v1";
+const EV = "dapr.proto.events.v1alpha1";
+const METADATA = fieldNumber(WF, "metadata");
+const STARTED = fieldNumber(WF, "execution_started");
+const COMPLETED = fieldNumber(WF, "execution_completed");
+const FAILED = fieldNumber(WF, "execution_failed");
+const CANCELED = fieldNumber(WF, "execution_canceled");
+const TASK_SCHEDULED = fieldNumber(WF, "task_scheduled");
+const SUB_CREATED = fieldNumber(WF, "sub_orchestration_created");
 /** Where each traced member keeps its `parentTraceContext`. */
 const TRACE_FIELD: ReadonlyMap<number, number> = new Map([
-  [STARTED, 7],
-  [TASK_SCHEDULED, 4],
-  [SUB_CREATED, 5],
+  [STARTED, fieldNumber(`${DT}.ExecutionStartedEvent`, "parentTraceContext")],
+  [TASK_SCHEDULED, fieldNumber(`${DT}.TaskScheduledEvent`, "parentTraceContext")],
+  [SUB_CREATED, fieldNumber(`${DT}.ChildWorkflowInstanceCreatedEvent`, "parentTraceContext")],
 ]);
-const ACTOR = 1;
+const METADATA_INSTANCE_ID = fieldNumber(`${DT}.WorkflowMetadata`, "instanceId");
+const METADATA_NAME = fieldNumber(`${DT}.WorkflowMetadata`, "name");
+const METADATA_STATUS = fieldNumber(`${DT}.WorkflowMetadata`, "runtimeStatus");
+const STARTED_NAME = fieldNumber(`${DT}.ExecutionStartedEvent`, "name");
+const STARTED_INSTANCE = fieldNumber(`${DT}.ExecutionStartedEvent`, "workflowInstance");
+const COMPLETED_STATUS = fieldNumber(`${DT}.ExecutionCompletedEvent`, "workflowStatus");
+const FAILED_INSTANCE = fieldNumber(`${EV}.ExecutionFailedEvent`, "orchestration_instance");
+const CANCELED_INSTANCE = fieldNumber(`${EV}.ExecutionCanceledEvent`, "orchestration_instance");
+const INSTANCE_ID = fieldNumber(`${DT}.WorkflowInstance`, "instanceId");
+const TRACE_PARENT = fieldNumber(`${DT}.TraceContext`, "traceParent");
+const TRACE_STATE = fieldNumber(`${DT}.TraceContext`, "traceState");
+const STRING_VALUE = fieldNumber("google.protobuf.StringValue", "value");
+/** The field of every `ActorsEvent` member that holds its `actor`: one number, checked for all. */
+const ACTOR = actorField();
+const ACTOR_TYPE = fieldNumber(`${EV}.Actor`, "type");
+const ACTOR_ID = fieldNumber(`${EV}.Actor`, "id");
 
 const root = bridgeProtos();
 const plan = (name: string): WalkPlan => walkPlan(root.lookupType(name));
@@ -86,6 +104,17 @@ function members(typeName: string): ReadonlyArray<{ readonly name: string; reado
   }
   return byField;
 }
+
+function actorField(): number {
+  const numbers = new Set<number | undefined>();
+  for (const member of bridgeType(TypeName.ActorsEvent).fieldsArray) {
+    member.resolve();
+    numbers.add(member.resolvedType instanceof protobuf.Type ? member.resolvedType.fields["actor"]?.id : undefined);
+  }
+  const [only] = numbers;
+  if (numbers.size !== 1 || only === undefined) throw new Error("ActorsEvent members do not all keep actor in one field; the attribute scan needs updating");
+  return only;
+}
 const workflowMembers = members(TypeName.WorkflowsEvent);
 const actorMembers = members(TypeName.ActorsEvent);
 
@@ -94,7 +123,7 @@ function readStringValue(reader: protobuf.Reader, depth: number): string {
   let value = "";
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
-    if (tag >>> 3 === 1) value = reader.string();
+    if (tag >>> 3 === STRING_VALUE) value = reader.string();
     else walkField(reader, stringValuePlan, tag, depth);
   }
   leaveMessage(reader, outer);
@@ -106,7 +135,7 @@ function readInstanceId(reader: protobuf.Reader, depth: number): string {
   let instanceId = "";
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
-    if (tag >>> 3 === 1) instanceId = reader.string();
+    if (tag >>> 3 === INSTANCE_ID) instanceId = reader.string();
     else walkField(reader, instancePlan, tag, depth);
   }
   leaveMessage(reader, outer);
@@ -120,8 +149,8 @@ function readTrace(reader: protobuf.Reader, scan: Mutable<WorkflowsEventScan>, d
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const field = tag >>> 3;
-    if (field === 1) scan.traceParent = reader.string();
-    else if (field === 3) scan.traceState = readStringValue(reader, depth + 1);
+    if (field === TRACE_PARENT) scan.traceParent = reader.string();
+    else if (field === TRACE_STATE) scan.traceState = readStringValue(reader, depth + 1);
     else walkField(reader, tracePlan, tag, depth);
   }
   leaveMessage(reader, outer);
@@ -136,9 +165,9 @@ function readMetadata(reader: protobuf.Reader, scan: Mutable<WorkflowsEventScan>
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const field = tag >>> 3;
-    if (field === 1) scan.metadataInstanceId = reader.string();
-    else if (field === 2) scan.metadataName = reader.string();
-    else if (field === 3) scan.runtimeStatus = reader.int32();
+    if (field === METADATA_INSTANCE_ID) scan.metadataInstanceId = reader.string();
+    else if (field === METADATA_NAME) scan.metadataName = reader.string();
+    else if (field === METADATA_STATUS) scan.runtimeStatus = reader.int32();
     else walkField(reader, metadataPlan, tag, 1);
   }
   leaveMessage(reader, outer);
@@ -162,11 +191,11 @@ function readWorkflowMember(reader: protobuf.Reader, scan: Mutable<WorkflowsEven
     const tag = reader.uint32();
     const inner = tag >>> 3;
     if (inner === traceField) readTrace(reader, scan, 2);
-    else if (field === STARTED && inner === 1) scan.startedName = reader.string();
-    else if (field === STARTED && inner === 4) scan.startedInstanceId = readInstanceId(reader, 2);
-    else if (field === COMPLETED && inner === 1) scan.completedStatus = reader.int32();
-    else if (field === FAILED && inner === 1) scan.failedInstanceId = readInstanceId(reader, 2);
-    else if (field === CANCELED && inner === 1) scan.canceledInstanceId = readInstanceId(reader, 2);
+    else if (field === STARTED && inner === STARTED_NAME) scan.startedName = reader.string();
+    else if (field === STARTED && inner === STARTED_INSTANCE) scan.startedInstanceId = readInstanceId(reader, 2);
+    else if (field === COMPLETED && inner === COMPLETED_STATUS) scan.completedStatus = reader.int32();
+    else if (field === FAILED && inner === FAILED_INSTANCE) scan.failedInstanceId = readInstanceId(reader, 2);
+    else if (field === CANCELED && inner === CANCELED_INSTANCE) scan.canceledInstanceId = readInstanceId(reader, 2);
     else walkField(reader, memberPlan, tag, 1);
   }
   leaveMessage(reader, outer);
@@ -226,8 +255,8 @@ function readActor(reader: protobuf.Reader, scan: Mutable<ActorsEventScan>): voi
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const field = tag >>> 3;
-    if (field === 1) scan.actorType = reader.string();
-    else if (field === 2) scan.actorId = reader.string();
+    if (field === ACTOR_TYPE) scan.actorType = reader.string();
+    else if (field === ACTOR_ID) scan.actorId = reader.string();
     else walkField(reader, actorPlan, tag, 2);
   }
   leaveMessage(reader, outer);

@@ -1,28 +1,29 @@
+import { fieldTag, TypeName } from "../proto/protos.js";
 import { delimitedSize, encodeUtf8, int32Size, PbWriter, utf8Size } from "../proto/wire/writer.js";
 import type { CloudEventRecord, ExtensionValue, Timestamp } from "./record.js";
 
-// Tags (field number << 3 | wire type) of io.cloudevents.v1.CloudEvent (docs/contract.md §3).
-const TAG_ID = (1 << 3) | 2;
-const TAG_SOURCE = (2 << 3) | 2;
-const TAG_SPEC_VERSION = (3 << 3) | 2;
-const TAG_TYPE = (4 << 3) | 2;
-const TAG_ATTRIBUTES = (5 << 3) | 2;
-const TAG_BINARY_DATA = (6 << 3) | 2;
-const TAG_PROTO_DATA = (8 << 3) | 2;
-// Map entries: key 1, value 2.
+// Tags (field number << 3 | wire type) of io.cloudevents.v1.CloudEvent (docs/contract.md §3), from proto/.
+const CLOUD_EVENT = TypeName.CloudEvent;
+const ATTRIBUTE_VALUE = `${TypeName.CloudEvent}.CloudEventAttributeValue`;
+const TAG_ID = fieldTag(CLOUD_EVENT, "id");
+const TAG_SOURCE = fieldTag(CLOUD_EVENT, "source");
+const TAG_SPEC_VERSION = fieldTag(CLOUD_EVENT, "spec_version");
+const TAG_TYPE = fieldTag(CLOUD_EVENT, "type");
+const TAG_ATTRIBUTES = fieldTag(CLOUD_EVENT, "attributes");
+const TAG_BINARY_DATA = fieldTag(CLOUD_EVENT, "binary_data");
+const TAG_PROTO_DATA = fieldTag(CLOUD_EVENT, "proto_data");
+// Map entries: key 1, value 2 (protobuf's map encoding, the same for every map).
 const TAG_ENTRY_KEY = (1 << 3) | 2;
 const TAG_ENTRY_VALUE = (2 << 3) | 2;
-// CloudEventAttributeValue members.
-const TAG_CE_BOOLEAN = (1 << 3) | 0;
-const TAG_CE_INTEGER = (2 << 3) | 0;
-const TAG_CE_STRING = (3 << 3) | 2;
-const TAG_CE_URI = (5 << 3) | 2;
-const TAG_CE_TIMESTAMP = (7 << 3) | 2;
-// google.protobuf.Any and Timestamp.
-const TAG_ANY_TYPE_URL = (1 << 3) | 2;
-const TAG_ANY_VALUE = (2 << 3) | 2;
-const TAG_SECONDS = (1 << 3) | 0;
-const TAG_NANOS = (2 << 3) | 0;
+const TAG_CE_BOOLEAN = fieldTag(ATTRIBUTE_VALUE, "ce_boolean");
+const TAG_CE_INTEGER = fieldTag(ATTRIBUTE_VALUE, "ce_integer");
+const TAG_CE_STRING = fieldTag(ATTRIBUTE_VALUE, "ce_string");
+const TAG_CE_URI = fieldTag(ATTRIBUTE_VALUE, "ce_uri");
+const TAG_CE_TIMESTAMP = fieldTag(ATTRIBUTE_VALUE, "ce_timestamp");
+const TAG_ANY_TYPE_URL = fieldTag("google.protobuf.Any", "type_url");
+const TAG_ANY_VALUE = fieldTag("google.protobuf.Any", "value");
+const TAG_SECONDS = fieldTag("google.protobuf.Timestamp", "seconds");
+const TAG_NANOS = fieldTag("google.protobuf.Timestamp", "nanos");
 
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;

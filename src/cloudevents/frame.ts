@@ -1,6 +1,7 @@
 import protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Timestamp } from "./record.js";
+import { bridgeType, fieldNumber, fieldTag, TypeName } from "../proto/protos.js";
 import { readShortVarint } from "../proto/wire/reader.js";
 import { longToNumber } from "./timestamp.js";
 
@@ -11,14 +12,26 @@ const LENGTH_DELIMITED = 2;
 /** Wire type of varint fields. */
 const VARINT = 0;
 
-// Tags of the common layout: EventRequest.time (1) and .event (2), Timestamp.seconds (1)
-// and .nanos (2), Event.workflow (1) and .actor (2).
-const TAG_TIME = 0x0a;
-const TAG_EVENT = 0x12;
-const TAG_SECONDS = 0x08;
-const TAG_NANOS = 0x10;
-const TAG_WORKFLOW = 0x0a;
-const TAG_ACTOR = 0x12;
+// Field numbers and tags of EventRequest, Event and Timestamp, from proto/.
+const TIME = fieldNumber(TypeName.EventRequest, "time");
+const EVENT = fieldNumber(TypeName.EventRequest, "event");
+const WORKFLOW = fieldNumber(TypeName.Event, "workflow");
+const ACTOR = fieldNumber(TypeName.Event, "actor");
+const SECONDS = fieldNumber("google.protobuf.Timestamp", "seconds");
+const NANOS = fieldNumber("google.protobuf.Timestamp", "nanos");
+const TAG_TIME = fieldTag(TypeName.EventRequest, "time");
+const TAG_EVENT = fieldTag(TypeName.EventRequest, "event");
+const TAG_SECONDS = fieldTag("google.protobuf.Timestamp", "seconds");
+const TAG_NANOS = fieldTag("google.protobuf.Timestamp", "nanos");
+const TAG_WORKFLOW = fieldTag(TypeName.Event, "workflow");
+const TAG_ACTOR = fieldTag(TypeName.Event, "actor");
+/** The `Event` number ranges proto/ reserves (for job, component, dapr and health events). */
+const RESERVED_RANGES = (bridgeType(TypeName.Event).reserved ?? []).filter((range): range is number[] => typeof range !== "string");
+
+/** Whether `Event` reserves a number; ranges are inclusive (protobufjs's `isReservedId` drops the end). */
+function isReservedMember(field: number): boolean {
+  return RESERVED_RANGES.some(([from = 0, to = -1]) => field >= from && field <= to);
+}
 
 /** The smallest and largest seconds of a valid google.protobuf.Timestamp (0001-01-01 to 9999-12-31). */
 const MIN_SECONDS = -62_135_596_800;
@@ -107,15 +120,15 @@ const readInt64 = (r: protobuf.Reader): protobuf.Long => r.int64();
 const readInt32 = (r: protobuf.Reader): number => r.int32();
 
 function parseTimestamp(buffer: Uint8Array, span: Span): Timestamp {
-  const what = "EventRequest field 1 (time)";
+  const what = `EventRequest field ${TIME} (time)`;
   const reader = Reader.create(buffer.subarray(span.start, span.end));
   let seconds = 0;
   let nanos = 0;
   while (reader.pos < reader.len) {
     const tag = readTag(reader, what);
     const field = tag >>> 3;
-    if (field === 1) seconds = readVarintField(reader, tag & 7, `${what} seconds`, readInt64);
-    else if (field === 2) nanos = readVarintField(reader, tag & 7, `${what} nanos`, readInt32);
+    if (field === SECONDS) seconds = readVarintField(reader, tag & 7, `${what} seconds`, readInt64);
+    else if (field === NANOS) nanos = readVarintField(reader, tag & 7, `${what} nanos`, readInt32);
     else skipField(reader, tag & 7, `${what} field ${field}`);
   }
   if (seconds < MIN_SECONDS || seconds > MAX_SECONDS) {
@@ -133,17 +146,17 @@ function parseEvent(buffer: Uint8Array, span: Span): { member: EventMember; byte
   while (reader.pos < reader.len) {
     const tag = readTag(reader, "Event");
     const field = tag >>> 3;
-    if (field === 1 || field === 2) {
-      member = field === 1 ? "workflow" : "actor";
+    if (field === WORKFLOW || field === ACTOR) {
+      member = field === WORKFLOW ? "workflow" : "actor";
       value = readSpan(reader, tag & 7, `Event field ${field} (${member})`);
-    } else if (field >= 3 && field <= 6) {
+    } else if (isReservedMember(field)) {
       throw undecodable(`Event has member ${field}, reserved for job, component, dapr and health events the bridge does not handle yet`);
     } else {
-      throw undecodable(`Event has unknown member ${field}; the bridge knows 1 (workflow) and 2 (actor)`);
+      throw undecodable(`Event has unknown member ${field}; the bridge knows ${WORKFLOW} (workflow) and ${ACTOR} (actor)`);
     }
   }
   if (member === undefined || value === undefined) {
-    throw undecodable("Event has no member set; expected field 1 (workflow) or 2 (actor)");
+    throw undecodable(`Event has no member set; expected field ${WORKFLOW} (workflow) or ${ACTOR} (actor)`);
   }
   const base = span.start;
   return { member, bytes: buffer.subarray(base + value.start, base + value.end) };
@@ -227,11 +240,11 @@ function walkFrame(reader: protobuf.Reader, frame: Uint8Array): ParsedFrame {
   while (reader.pos < reader.len) {
     const tag = readTag(reader, "EventRequest");
     const field = tag >>> 3;
-    if (field === 1) timeSpan = readSpan(reader, tag & 7, "EventRequest field 1 (time)");
-    else if (field === 2) eventSpan = readSpan(reader, tag & 7, "EventRequest field 2 (event)");
+    if (field === TIME) timeSpan = readSpan(reader, tag & 7, `EventRequest field ${TIME} (time)`);
+    else if (field === EVENT) eventSpan = readSpan(reader, tag & 7, `EventRequest field ${EVENT} (event)`);
     else skipField(reader, tag & 7, `EventRequest field ${field}`);
   }
-  if (eventSpan === undefined) throw undecodable("EventRequest has no field 2 (event); the frame carries nothing to convert");
+  if (eventSpan === undefined) throw undecodable(`EventRequest has no field ${EVENT} (event); the frame carries nothing to convert`);
   const time = timeSpan === undefined ? undefined : parseTimestamp(frame, timeSpan);
   const { member, bytes } = parseEvent(frame, eventSpan);
   return { time, member, bytes };
