@@ -1,7 +1,38 @@
 import protobuf from "protobufjs";
-import { bridgeProtos, bridgeType, fieldNumber, TypeName } from "../proto/protos.js";
 import type { WalkPlan } from "../proto/wire/reader.js";
-import { enterMessage, leaveMessage, walkField, walkPlan } from "../proto/wire/reader.js";
+import { enterMessage, leaveMessage, walkField } from "../proto/wire/reader.js";
+import {
+  ACTOR,
+  ACTOR_ID,
+  ACTOR_TYPE,
+  actorMembers,
+  actorPlan,
+  actorsPlan,
+  CANCELED,
+  CANCELED_INSTANCE,
+  COMPLETED,
+  COMPLETED_STATUS,
+  FAILED,
+  FAILED_INSTANCE,
+  INSTANCE_ID,
+  instancePlan,
+  METADATA,
+  METADATA_INSTANCE_ID,
+  METADATA_NAME,
+  METADATA_STATUS,
+  metadataPlan,
+  STARTED,
+  STARTED_INSTANCE,
+  STARTED_NAME,
+  STRING_VALUE,
+  stringValuePlan,
+  TRACE_FIELD,
+  TRACE_PARENT,
+  TRACE_STATE,
+  tracePlan,
+  workflowMembers,
+  workflowsPlan,
+} from "./event-fields.js";
 
 const { Reader } = protobuf;
 
@@ -46,77 +77,6 @@ export interface ActorsEventScan {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-// Field numbers, from proto/ (dapr/.../events.proto, durabletask orchestration.proto).
-const WF = TypeName.WorkflowsEvent;
-const DT = "durabletask.protos.v1";
-const EV = "dapr.proto.events.v1alpha1";
-const METADATA = fieldNumber(WF, "metadata");
-const STARTED = fieldNumber(WF, "execution_started");
-const COMPLETED = fieldNumber(WF, "execution_completed");
-const FAILED = fieldNumber(WF, "execution_failed");
-const CANCELED = fieldNumber(WF, "execution_canceled");
-const TASK_SCHEDULED = fieldNumber(WF, "task_scheduled");
-const SUB_CREATED = fieldNumber(WF, "sub_orchestration_created");
-/** Where each traced member keeps its `parentTraceContext`. */
-const TRACE_FIELD: ReadonlyMap<number, number> = new Map([
-  [STARTED, fieldNumber(`${DT}.ExecutionStartedEvent`, "parentTraceContext")],
-  [TASK_SCHEDULED, fieldNumber(`${DT}.TaskScheduledEvent`, "parentTraceContext")],
-  [SUB_CREATED, fieldNumber(`${DT}.ChildWorkflowInstanceCreatedEvent`, "parentTraceContext")],
-]);
-const METADATA_INSTANCE_ID = fieldNumber(`${DT}.WorkflowMetadata`, "instanceId");
-const METADATA_NAME = fieldNumber(`${DT}.WorkflowMetadata`, "name");
-const METADATA_STATUS = fieldNumber(`${DT}.WorkflowMetadata`, "runtimeStatus");
-const STARTED_NAME = fieldNumber(`${DT}.ExecutionStartedEvent`, "name");
-const STARTED_INSTANCE = fieldNumber(`${DT}.ExecutionStartedEvent`, "workflowInstance");
-const COMPLETED_STATUS = fieldNumber(`${DT}.ExecutionCompletedEvent`, "workflowStatus");
-const FAILED_INSTANCE = fieldNumber(`${EV}.ExecutionFailedEvent`, "orchestration_instance");
-const CANCELED_INSTANCE = fieldNumber(`${EV}.ExecutionCanceledEvent`, "orchestration_instance");
-const INSTANCE_ID = fieldNumber(`${DT}.WorkflowInstance`, "instanceId");
-const TRACE_PARENT = fieldNumber(`${DT}.TraceContext`, "traceParent");
-const TRACE_STATE = fieldNumber(`${DT}.TraceContext`, "traceState");
-const STRING_VALUE = fieldNumber("google.protobuf.StringValue", "value");
-/** The field of every `ActorsEvent` member that holds its `actor`: one number, checked for all. */
-const ACTOR = actorField();
-const ACTOR_TYPE = fieldNumber(`${EV}.Actor`, "type");
-const ACTOR_ID = fieldNumber(`${EV}.Actor`, "id");
-
-const root = bridgeProtos();
-const plan = (name: string): WalkPlan => walkPlan(root.lookupType(name));
-const workflowsPlan = plan(TypeName.WorkflowsEvent);
-const actorsPlan = plan(TypeName.ActorsEvent);
-const metadataPlan = plan("durabletask.protos.v1.WorkflowMetadata");
-const instancePlan = plan("durabletask.protos.v1.WorkflowInstance");
-const tracePlan = plan("durabletask.protos.v1.TraceContext");
-const stringValuePlan = plan("google.protobuf.StringValue");
-const actorPlan = plan("dapr.proto.events.v1alpha1.Actor");
-
-/** The oneof members of a type by field number: name and plan of the member's message type. */
-function members(typeName: string): ReadonlyArray<{ readonly name: string; readonly plan: WalkPlan } | undefined> {
-  const type = root.lookupType(typeName);
-  const oneof = type.oneofs["event_type"];
-  if (oneof === undefined) throw new Error(`${typeName} has no event_type oneof; the attribute scan needs updating`);
-  const byField: Array<{ name: string; plan: WalkPlan } | undefined> = [];
-  for (const field of oneof.fieldsArray) {
-    field.resolve();
-    if (!(field.resolvedType instanceof protobuf.Type)) throw new Error(`${typeName}.${field.name} is not a message`);
-    byField[field.id] = { name: field.name, plan: walkPlan(field.resolvedType) };
-  }
-  return byField;
-}
-
-function actorField(): number {
-  const numbers = new Set<number | undefined>();
-  for (const member of bridgeType(TypeName.ActorsEvent).fieldsArray) {
-    member.resolve();
-    numbers.add(member.resolvedType instanceof protobuf.Type ? member.resolvedType.fields["actor"]?.id : undefined);
-  }
-  const [only] = numbers;
-  if (numbers.size !== 1 || only === undefined) throw new Error("ActorsEvent members do not all keep actor in one field; the attribute scan needs updating");
-  return only;
-}
-const workflowMembers = members(TypeName.WorkflowsEvent);
-const actorMembers = members(TypeName.ActorsEvent);
 
 function readStringValue(reader: protobuf.Reader, depth: number): string {
   const outer = enterMessage(reader, depth);
