@@ -9,7 +9,8 @@
  * Written here rather than generated: protobufjs's generated interfaces (pbts) describe its
  * decoded objects (`.proto` names, `Long`, `Uint8Array`, enum numbers), not this JSON. Enum
  * names come from the generated types (src/proto/generated/protos.ts, from proto/), and
- * `event-shapes.test.ts` checks every field path against proto/, so neither can drift.
+ * `event-shapes.test.ts` checks every field path, and the kind of JSON value each holds
+ * (string, number, boolean, enum, message, map, list), against proto/.
  */
 import type { durabletask } from "../proto/generated/protos.js";
 
