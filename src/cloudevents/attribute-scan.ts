@@ -1,7 +1,38 @@
 import protobuf from "protobufjs";
-import { bridgeProtos, TypeName } from "../proto/protos.js";
-import type { WalkPlan } from "./wire-walk.js";
-import { enterMessage, leaveMessage, walkField, walkPlan } from "./wire-walk.js";
+import type { WalkPlan } from "../proto/wire/reader.js";
+import { enterMessage, leaveMessage, walkField } from "../proto/wire/reader.js";
+import {
+  ACTOR,
+  ACTOR_ID,
+  ACTOR_TYPE,
+  actorMembers,
+  actorPlan,
+  actorsPlan,
+  CANCELED,
+  CANCELED_INSTANCE,
+  COMPLETED,
+  COMPLETED_STATUS,
+  FAILED,
+  FAILED_INSTANCE,
+  INSTANCE_ID,
+  instancePlan,
+  METADATA,
+  METADATA_INSTANCE_ID,
+  METADATA_NAME,
+  METADATA_STATUS,
+  metadataPlan,
+  STARTED,
+  STARTED_INSTANCE,
+  STARTED_NAME,
+  STRING_VALUE,
+  stringValuePlan,
+  TRACE_FIELD,
+  TRACE_PARENT,
+  TRACE_STATE,
+  tracePlan,
+  workflowMembers,
+  workflowsPlan,
+} from "./event-fields.js";
 
 const { Reader } = protobuf;
 
@@ -47,54 +78,12 @@ export interface ActorsEventScan {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-// Field numbers of the .proto files (proto/dapr/.../events.proto, durabletask orchestration.proto).
-const METADATA = 1;
-const STARTED = 2;
-const COMPLETED = 3;
-const FAILED = 7;
-const CANCELED = 8;
-const TASK_SCHEDULED = 9;
-const SUB_CREATED = 14;
-/** Where each traced member keeps its `parentTraceContext`. */
-const TRACE_FIELD: ReadonlyMap<number, number> = new Map([
-  [STARTED, 7],
-  [TASK_SCHEDULED, 4],
-  [SUB_CREATED, 5],
-]);
-const ACTOR = 1;
-
-const root = bridgeProtos();
-const plan = (name: string): WalkPlan => walkPlan(root.lookupType(name));
-const workflowsPlan = plan(TypeName.WorkflowsEvent);
-const actorsPlan = plan(TypeName.ActorsEvent);
-const metadataPlan = plan("durabletask.protos.v1.WorkflowMetadata");
-const instancePlan = plan("durabletask.protos.v1.WorkflowInstance");
-const tracePlan = plan("durabletask.protos.v1.TraceContext");
-const stringValuePlan = plan("google.protobuf.StringValue");
-const actorPlan = plan("dapr.proto.events.v1alpha1.Actor");
-
-/** The oneof members of a type by field number: name and plan of the member's message type. */
-function members(typeName: string): ReadonlyArray<{ readonly name: string; readonly plan: WalkPlan } | undefined> {
-  const type = root.lookupType(typeName);
-  const oneof = type.oneofs["event_type"];
-  if (oneof === undefined) throw new Error(`${typeName} has no event_type oneof; the attribute scan needs updating`);
-  const byField: Array<{ name: string; plan: WalkPlan } | undefined> = [];
-  for (const field of oneof.fieldsArray) {
-    field.resolve();
-    if (!(field.resolvedType instanceof protobuf.Type)) throw new Error(`${typeName}.${field.name} is not a message`);
-    byField[field.id] = { name: field.name, plan: walkPlan(field.resolvedType) };
-  }
-  return byField;
-}
-const workflowMembers = members(TypeName.WorkflowsEvent);
-const actorMembers = members(TypeName.ActorsEvent);
-
 function readStringValue(reader: protobuf.Reader, depth: number): string {
   const outer = enterMessage(reader, depth);
   let value = "";
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
-    if (tag >>> 3 === 1) value = reader.string();
+    if (tag >>> 3 === STRING_VALUE) value = reader.string();
     else walkField(reader, stringValuePlan, tag, depth);
   }
   leaveMessage(reader, outer);
@@ -106,7 +95,7 @@ function readInstanceId(reader: protobuf.Reader, depth: number): string {
   let instanceId = "";
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
-    if (tag >>> 3 === 1) instanceId = reader.string();
+    if (tag >>> 3 === INSTANCE_ID) instanceId = reader.string();
     else walkField(reader, instancePlan, tag, depth);
   }
   leaveMessage(reader, outer);
@@ -120,8 +109,8 @@ function readTrace(reader: protobuf.Reader, scan: Mutable<WorkflowsEventScan>, d
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const field = tag >>> 3;
-    if (field === 1) scan.traceParent = reader.string();
-    else if (field === 3) scan.traceState = readStringValue(reader, depth + 1);
+    if (field === TRACE_PARENT) scan.traceParent = reader.string();
+    else if (field === TRACE_STATE) scan.traceState = readStringValue(reader, depth + 1);
     else walkField(reader, tracePlan, tag, depth);
   }
   leaveMessage(reader, outer);
@@ -136,9 +125,9 @@ function readMetadata(reader: protobuf.Reader, scan: Mutable<WorkflowsEventScan>
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const field = tag >>> 3;
-    if (field === 1) scan.metadataInstanceId = reader.string();
-    else if (field === 2) scan.metadataName = reader.string();
-    else if (field === 3) scan.runtimeStatus = reader.int32();
+    if (field === METADATA_INSTANCE_ID) scan.metadataInstanceId = reader.string();
+    else if (field === METADATA_NAME) scan.metadataName = reader.string();
+    else if (field === METADATA_STATUS) scan.runtimeStatus = reader.int32();
     else walkField(reader, metadataPlan, tag, 1);
   }
   leaveMessage(reader, outer);
@@ -162,11 +151,11 @@ function readWorkflowMember(reader: protobuf.Reader, scan: Mutable<WorkflowsEven
     const tag = reader.uint32();
     const inner = tag >>> 3;
     if (inner === traceField) readTrace(reader, scan, 2);
-    else if (field === STARTED && inner === 1) scan.startedName = reader.string();
-    else if (field === STARTED && inner === 4) scan.startedInstanceId = readInstanceId(reader, 2);
-    else if (field === COMPLETED && inner === 1) scan.completedStatus = reader.int32();
-    else if (field === FAILED && inner === 1) scan.failedInstanceId = readInstanceId(reader, 2);
-    else if (field === CANCELED && inner === 1) scan.canceledInstanceId = readInstanceId(reader, 2);
+    else if (field === STARTED && inner === STARTED_NAME) scan.startedName = reader.string();
+    else if (field === STARTED && inner === STARTED_INSTANCE) scan.startedInstanceId = readInstanceId(reader, 2);
+    else if (field === COMPLETED && inner === COMPLETED_STATUS) scan.completedStatus = reader.int32();
+    else if (field === FAILED && inner === FAILED_INSTANCE) scan.failedInstanceId = readInstanceId(reader, 2);
+    else if (field === CANCELED && inner === CANCELED_INSTANCE) scan.canceledInstanceId = readInstanceId(reader, 2);
     else walkField(reader, memberPlan, tag, 1);
   }
   leaveMessage(reader, outer);
@@ -226,8 +215,8 @@ function readActor(reader: protobuf.Reader, scan: Mutable<ActorsEventScan>): voi
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const field = tag >>> 3;
-    if (field === 1) scan.actorType = reader.string();
-    else if (field === 2) scan.actorId = reader.string();
+    if (field === ACTOR_TYPE) scan.actorType = reader.string();
+    else if (field === ACTOR_ID) scan.actorId = reader.string();
     else walkField(reader, actorPlan, tag, 2);
   }
   leaveMessage(reader, outer);

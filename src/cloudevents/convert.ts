@@ -135,7 +135,7 @@ function actorRecord(id: string, identity: SourceIdentity, time: Timestamp | und
  * bytes as received (a view into `frame`, not a copy), so fields the bridge does not know
  * survive. The inner event is not decoded: a scan reads the few fields the attributes need
  * and walks the others as protobufjs's decoder would, so exactly the bytes `decode` rejects
- * are undecodable (attribute-scan.ts).
+ * are undecodable (attribute-scan.ts, over the one reader of src/proto/wire/reader.ts).
  *
  * Workflow events: `source` ends with `metadata.name`, else `execution_started.name`, else
  * `unknown`; `subject` and `partitionkey` are `metadata.instanceId` (else the member's

@@ -1,83 +1,35 @@
-import { int32Size, int64Size, internedUtf8, PbWriter, uint32Size, utf8Size } from "./pb-writer.js";
+import { fieldTag, TypeName } from "../proto/protos.js";
+import { delimitedSize, encodeUtf8, int32Size, PbWriter, utf8Size } from "../proto/wire/writer.js";
 import type { CloudEventRecord, ExtensionValue, Timestamp } from "./record.js";
 
-// Tags (field number << 3 | wire type) of io.cloudevents.v1.CloudEvent (docs/contract.md §3).
-const TAG_ID = (1 << 3) | 2;
-const TAG_SOURCE = (2 << 3) | 2;
-const TAG_SPEC_VERSION = (3 << 3) | 2;
-const TAG_TYPE = (4 << 3) | 2;
-const TAG_ATTRIBUTES = (5 << 3) | 2;
-const TAG_BINARY_DATA = (6 << 3) | 2;
-const TAG_PROTO_DATA = (8 << 3) | 2;
-// Map entries: key 1, value 2.
+// Tags (field number << 3 | wire type) of io.cloudevents.v1.CloudEvent (docs/contract.md §3), from proto/.
+const CLOUD_EVENT = TypeName.CloudEvent;
+const ATTRIBUTE_VALUE = `${TypeName.CloudEvent}.CloudEventAttributeValue`;
+const TAG_ID = fieldTag(CLOUD_EVENT, "id");
+const TAG_SOURCE = fieldTag(CLOUD_EVENT, "source");
+const TAG_SPEC_VERSION = fieldTag(CLOUD_EVENT, "spec_version");
+const TAG_TYPE = fieldTag(CLOUD_EVENT, "type");
+const TAG_ATTRIBUTES = fieldTag(CLOUD_EVENT, "attributes");
+const TAG_BINARY_DATA = fieldTag(CLOUD_EVENT, "binary_data");
+const TAG_PROTO_DATA = fieldTag(CLOUD_EVENT, "proto_data");
+// Map entries: key 1, value 2 (protobuf's map encoding, the same for every map).
 const TAG_ENTRY_KEY = (1 << 3) | 2;
 const TAG_ENTRY_VALUE = (2 << 3) | 2;
-// CloudEventAttributeValue members.
-const TAG_CE_BOOLEAN = (1 << 3) | 0;
-const TAG_CE_INTEGER = (2 << 3) | 0;
-const TAG_CE_STRING = (3 << 3) | 2;
-const TAG_CE_URI = (5 << 3) | 2;
-const TAG_CE_TIMESTAMP = (7 << 3) | 2;
-// google.protobuf.Any and Timestamp.
-const TAG_ANY_TYPE_URL = (1 << 3) | 2;
-const TAG_ANY_VALUE = (2 << 3) | 2;
-const TAG_SECONDS = (1 << 3) | 0;
-const TAG_NANOS = (2 << 3) | 0;
+const TAG_CE_BOOLEAN = fieldTag(ATTRIBUTE_VALUE, "ce_boolean");
+const TAG_CE_INTEGER = fieldTag(ATTRIBUTE_VALUE, "ce_integer");
+const TAG_CE_STRING = fieldTag(ATTRIBUTE_VALUE, "ce_string");
+const TAG_CE_URI = fieldTag(ATTRIBUTE_VALUE, "ce_uri");
+const TAG_CE_TIMESTAMP = fieldTag(ATTRIBUTE_VALUE, "ce_timestamp");
+const TAG_ANY_TYPE_URL = fieldTag("google.protobuf.Any", "type_url");
+const TAG_ANY_VALUE = fieldTag("google.protobuf.Any", "value");
+const TAG_SECONDS = fieldTag("google.protobuf.Timestamp", "seconds");
+const TAG_NANOS = fieldTag("google.protobuf.Timestamp", "nanos");
 
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
 
-/**
- * What the sizing pass found, taken back in the same order by the writing pass, so no
- * string is measured or looked up twice: lengths, and the bytes of interned strings.
- * Both passes run within one synchronous call.
- */
-class Lengths {
-  private readonly values: number[] = [];
-  private readonly chunks: Uint8Array[] = [];
-  private next = 0;
-  private nextChunk = 0;
-
-  reset(): void {
-    this.values.length = 0;
-    this.chunks.length = 0;
-    this.next = 0;
-    this.nextChunk = 0;
-  }
-
-  /** Records a length and returns it. */
-  put(length: number): number {
-    this.values.push(length);
-    return length;
-  }
-
-  /** Records interned bytes and returns their length. */
-  putBytes(bytes: Uint8Array): number {
-    this.chunks.push(bytes);
-    return bytes.length;
-  }
-
-  take(): number {
-    const length = this.values[this.next++];
-    if (length === undefined) throw new Error("protobuf encoder took more lengths than it sized");
-    return length;
-  }
-
-  takeBytes(): Uint8Array {
-    const bytes = this.chunks[this.nextChunk++];
-    if (bytes === undefined) throw new Error("protobuf encoder took more strings than it sized");
-    return bytes;
-  }
-}
-const lengths = new Lengths();
-
-/** Bytes of a length-delimited field (tag of one byte) whose value is `length` bytes. */
-function delimitedSize(length: number): number {
-  return 1 + uint32Size(length) + length;
-}
-
-function timestampSize(time: Timestamp): number {
-  return (time.seconds !== 0 ? 1 + int64Size(time.seconds) : 0) + (time.nanos !== 0 ? 1 + int32Size(time.nanos) : 0);
+function timestampSize(writer: PbWriter, time: Timestamp): number {
+  return (time.seconds !== 0 ? 1 + writer.int64Size(time.seconds) : 0) + (time.nanos !== 0 ? 1 + int32Size(time.nanos) : 0);
 }
 
 function isInt32(value: number): boolean {
@@ -89,6 +41,25 @@ function isInt32(value: number): boolean {
  * encoded once and reused, as are those of `datacontenttype` and `dataschema`.
  */
 const RECURRING_VALUES: ReadonlySet<string> = new Set(["daprappid", "daprnamespace", "workflowstatus", "deadletterreason"]);
+
+/** How many distinct strings {@link internedUtf8} keeps. */
+const INTERNED_MAX = 1024;
+const interned = new Map<string, Uint8Array>();
+
+/**
+ * The UTF-8 bytes of a string that recurs from message to message (attribute names, event
+ * types, schemas), encoded once and kept: the first {@link INTERNED_MAX} distinct strings
+ * are kept, later ones encoded on each call. A memo of a pure function: it changes no
+ * output, and no call depends on what an earlier call left.
+ */
+function internedUtf8(value: string): Uint8Array {
+  let bytes = interned.get(value);
+  if (bytes === undefined) {
+    bytes = encodeUtf8(value);
+    if (interned.size < INTERNED_MAX) interned.set(value, bytes);
+  }
+  return bytes;
+}
 
 /** How many distinct recurring entries are kept; later ones are encoded each time. */
 const RECURRING_ENTRIES_MAX = 1024;
@@ -106,7 +77,7 @@ function recurringEntry(key: string, value: string, uri: boolean): Uint8Array {
   const stringLength = utf8Size(value);
   const valueLength = delimitedSize(stringLength);
   const entryLength = delimitedSize(keyLength) + delimitedSize(valueLength);
-  const writer = new PbWriter(delimitedSize(entryLength));
+  const writer = new PbWriter().alloc(delimitedSize(entryLength));
   writer.uint32(TAG_ATTRIBUTES).uint32(entryLength).uint32(TAG_ENTRY_KEY).string(key, keyLength);
   writer.uint32(TAG_ENTRY_VALUE).uint32(valueLength).uint32(uri ? TAG_CE_URI : TAG_CE_STRING).string(value, stringLength);
   const entry = writer.finish();
@@ -125,7 +96,7 @@ function keyField(key: string): Uint8Array {
   const known = keyFields.get(key);
   if (known !== undefined) return known;
   const name = internedUtf8(key);
-  const field = new PbWriter(delimitedSize(name.length)).uint32(TAG_ENTRY_KEY).bytes(name).finish();
+  const field = new PbWriter().alloc(delimitedSize(name.length)).uint32(TAG_ENTRY_KEY).bytes(name).finish();
   if (keyFields.size < RECURRING_ENTRIES_MAX) keyFields.set(key, field);
   return field;
 }
@@ -135,20 +106,20 @@ function keyField(key: string): Uint8Array {
  * takes back: a recurring entry's bytes; else the key field's bytes, then the value message's
  * length, the entry's, and the length of the value's string or timestamp when it has one.
  */
-function sizeAttribute(key: string, value: ExtensionValue, recurring: boolean, uri = false): number {
-  if (recurring && typeof value === "string") return lengths.putBytes(recurringEntry(key, value, uri));
+function sizeAttribute(writer: PbWriter, key: string, value: ExtensionValue, recurring: boolean, uri = false): number {
+  if (recurring && typeof value === "string") return writer.putChunk(recurringEntry(key, value, uri));
   let inner = -1;
   let valueLength: number;
-  const keyLength = lengths.putBytes(keyField(key));
+  const keyLength = writer.putChunk(keyField(key));
   if (typeof value === "string") valueLength = delimitedSize((inner = utf8Size(value)));
   else if (typeof value === "boolean") valueLength = 2;
   else if (typeof value === "number") {
     valueLength = isInt32(value) ? 1 + int32Size(value) : delimitedSize((inner = utf8Size(String(value))));
-  } else valueLength = delimitedSize((inner = timestampSize(value)));
+  } else valueLength = delimitedSize((inner = timestampSize(writer, value)));
   const entryLength = keyLength + delimitedSize(valueLength);
-  lengths.put(valueLength);
-  lengths.put(entryLength);
-  if (inner >= 0) lengths.put(inner);
+  writer.putLength(valueLength);
+  writer.putLength(entryLength);
+  if (inner >= 0) writer.putLength(inner);
   return delimitedSize(entryLength);
 }
 
@@ -160,31 +131,31 @@ function sizeAttribute(key: string, value: ExtensionValue, recurring: boolean, u
  */
 function writeAttribute(writer: PbWriter, value: ExtensionValue, recurring: boolean, uri = false): void {
   if (recurring && typeof value === "string") {
-    writer.raw(lengths.takeBytes());
+    writer.raw(writer.takeChunk());
     return;
   }
-  const key = lengths.takeBytes();
-  const valueLength = lengths.take();
-  const entryLength = lengths.take();
+  const key = writer.takeChunk();
+  const valueLength = writer.takeLength();
+  const entryLength = writer.takeLength();
   writer.uint32(TAG_ATTRIBUTES).uint32(entryLength).raw(key).uint32(TAG_ENTRY_VALUE).uint32(valueLength);
-  if (typeof value === "string") writer.uint32(uri ? TAG_CE_URI : TAG_CE_STRING).string(value, lengths.take());
+  if (typeof value === "string") writer.uint32(uri ? TAG_CE_URI : TAG_CE_STRING).string(value, writer.takeLength());
   else if (typeof value === "boolean") writer.uint32(TAG_CE_BOOLEAN).bool(value);
   else if (typeof value === "number") {
     if (isInt32(value)) writer.uint32(TAG_CE_INTEGER).int32(value);
-    else writer.uint32(TAG_CE_STRING).string(String(value), lengths.take());
+    else writer.uint32(TAG_CE_STRING).string(String(value), writer.takeLength());
   } else {
-    writer.uint32(TAG_CE_TIMESTAMP).uint32(lengths.take());
+    writer.uint32(TAG_CE_TIMESTAMP).uint32(writer.takeLength());
     if (value.seconds !== 0) writer.uint32(TAG_SECONDS).int64(value.seconds);
     if (value.nanos !== 0) writer.uint32(TAG_NANOS).int32(value.nanos);
   }
 }
 
 /** Sizes the entries of `attributes`, in their order, skipping undefined values. */
-function sizeAttributes(attributes: Readonly<Record<string, ExtensionValue>>): number {
+function sizeAttributes(writer: PbWriter, attributes: Readonly<Record<string, ExtensionValue>>): number {
   let size = 0;
   for (const key in attributes) {
     const value = attributes[key];
-    if (value !== undefined) size += sizeAttribute(key, value, RECURRING_VALUES.has(key));
+    if (value !== undefined) size += sizeAttribute(writer, key, value, RECURRING_VALUES.has(key));
   }
   return size;
 }
@@ -203,20 +174,21 @@ function writeAttributes(writer: PbWriter, attributes: Readonly<Record<string, E
  * timestamps `ce_timestamp`), time as `ce_timestamp`, dataschema as `ce_uri`; proto data as
  * `proto_data` (Any with the event's bytes as they are), binary data as `binary_data`.
  * Sized first, then written into one buffer of that size: no reflection, no copy of the
- * data besides the one into the output. The bytes are those protobufjs's Writer gives.
+ * data besides the one into the output; the sizing pass's lengths wait in the writer
+ * instance ({@link PbWriter}). The bytes are those protobufjs's Writer gives.
  */
 export function encodeProtobuf(record: CloudEventRecord): Uint8Array {
-  lengths.reset();
+  const writer = new PbWriter();
   const idLength = utf8Size(record.id);
   const sourceLength = utf8Size(record.source);
   const specVersion = internedUtf8(record.specversion);
   const type = internedUtf8(record.type);
   let size = delimitedSize(idLength) + delimitedSize(sourceLength) + delimitedSize(specVersion.length) + delimitedSize(type.length);
-  if (record.subject !== undefined) size += sizeAttribute("subject", record.subject, false);
-  if (record.time !== undefined) size += sizeAttribute("time", record.time, false);
-  if (record.datacontenttype !== undefined) size += sizeAttribute("datacontenttype", record.datacontenttype, true);
-  if (record.dataschema !== undefined) size += sizeAttribute("dataschema", record.dataschema, true, true);
-  size += sizeAttributes(record.extensions);
+  if (record.subject !== undefined) size += sizeAttribute(writer, "subject", record.subject, false);
+  if (record.time !== undefined) size += sizeAttribute(writer, "time", record.time, false);
+  if (record.datacontenttype !== undefined) size += sizeAttribute(writer, "datacontenttype", record.datacontenttype, true);
+  if (record.dataschema !== undefined) size += sizeAttribute(writer, "dataschema", record.dataschema, true, true);
+  size += sizeAttributes(writer, record.extensions);
   const data = record.data;
   let typeUrl: Uint8Array | undefined;
   let anyLength = 0;
@@ -228,7 +200,7 @@ export function encodeProtobuf(record: CloudEventRecord): Uint8Array {
     size += delimitedSize(data.value.length);
   }
 
-  const writer = new PbWriter(size);
+  writer.alloc(size);
   writer.uint32(TAG_ID).string(record.id, idLength);
   writer.uint32(TAG_SOURCE).string(record.source, sourceLength);
   writer.uint32(TAG_SPEC_VERSION).bytes(specVersion);
@@ -252,8 +224,8 @@ export function encodeProtobuf(record: CloudEventRecord): Uint8Array {
  * without touching the rest of the bytes.
  */
 export function encodeAttributeEntries(attributes: Readonly<Record<string, ExtensionValue>>): Uint8Array {
-  lengths.reset();
-  const writer = new PbWriter(sizeAttributes(attributes));
+  const writer = new PbWriter();
+  writer.alloc(sizeAttributes(writer, attributes));
   writeAttributes(writer, attributes);
   return writer.finish();
 }

@@ -2,9 +2,9 @@ import { toBase64 } from "../cloudevents/base64.js";
 import type protobuf from "protobufjs";
 import { toProto3Json } from "../cloudevents/proto-json.js";
 import { formatTimestamp, longToNumber } from "../cloudevents/timestamp.js";
-import type { LongLike } from "../cloudevents/timestamp.js";
 import { ACTORS_TYPE_URL, UNDECODABLE_EVENT_TYPE, WORKFLOWS_TYPE_URL } from "../cloudevents/types.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import type { io } from "../proto/generated/protos.js";
 import { bridgeProtos, TypeName } from "../proto/protos.js";
 import { isActorEventType, isWorkflowEventType } from "./delivery.js";
 import type { Delivery, DeliveryShape } from "./delivery.js";
@@ -22,28 +22,10 @@ interface Envelope {
   readonly shape: DeliveryShape;
 }
 
-/** The decoded form of one `CloudEventAttributeValue`; `attr` is protobufjs's oneof getter. */
-interface DecodedAttribute {
-  readonly attr?: string;
-  readonly ce_boolean?: boolean;
-  readonly ce_integer?: number;
-  readonly ce_string?: string;
-  readonly ce_bytes?: Uint8Array;
-  readonly ce_uri?: string;
-  readonly ce_uri_ref?: string;
-  readonly ce_timestamp?: { readonly seconds?: LongLike | number; readonly nanos?: number };
-}
-
-interface DecodedCloudEvent {
-  readonly id: string;
-  readonly source: string;
-  readonly spec_version: string;
-  readonly type: string;
-  readonly attributes: Readonly<Record<string, DecodedAttribute>>;
-  readonly binary_data?: Uint8Array | null;
-  readonly text_data?: string | null;
-  readonly proto_data?: { readonly type_url?: string; readonly value?: Uint8Array } | null;
-}
+/** A decoded `CloudEvent` (types generated from proto/: src/proto/generated/protos.ts). */
+type DecodedCloudEvent = io.cloudevents.v1.CloudEvent;
+/** A decoded attribute value; `attr` is protobufjs's getter of the set oneof member. */
+type DecodedAttribute = io.cloudevents.v1.CloudEvent.CloudEventAttributeValue;
 
 const OPTIONAL_ATTRIBUTES = ["subject", "time", "datacontenttype", "dataschema"] as const;
 const JSON_CORE = new Set(["id", "source", "specversion", "type", ...OPTIONAL_ATTRIBUTES, "data", "data_base64"]);
@@ -60,20 +42,20 @@ function message(error: unknown): string {
 function attributeValue(value: DecodedAttribute): string | number | boolean | undefined {
   switch (value.attr) {
     case "ce_boolean":
-      return value.ce_boolean;
+      return value.ce_boolean ?? undefined;
     case "ce_integer":
-      return value.ce_integer;
+      return value.ce_integer ?? undefined;
     case "ce_string":
-      return value.ce_string;
+      return value.ce_string ?? undefined;
     case "ce_uri":
-      return value.ce_uri;
+      return value.ce_uri ?? undefined;
     case "ce_uri_ref":
-      return value.ce_uri_ref;
+      return value.ce_uri_ref ?? undefined;
     case "ce_bytes":
-      return value.ce_bytes === undefined ? undefined : toBase64(value.ce_bytes);
+      return value.ce_bytes === undefined || value.ce_bytes === null ? undefined : toBase64(value.ce_bytes);
     case "ce_timestamp": {
       const time = value.ce_timestamp;
-      return time === undefined ? undefined : formatTimestamp({ seconds: longToNumber(time.seconds ?? 0), nanos: time.nanos ?? 0 });
+      return time === undefined || time === null ? undefined : formatTimestamp({ seconds: longToNumber(time.seconds ?? 0), nanos: time.nanos ?? 0 });
     }
     default:
       return undefined;

@@ -4,21 +4,18 @@
  * left out (proto3 `optional` fields are written whenever set), enums by name,
  * `Timestamp`s as RFC 3339 strings, `StringValue`s as plain strings, bytes as base64, maps
  * as objects. The same shape whichever format the bridge published in. Names follow Dapr's
- * durabletask fork (`workflowInstance`, `workflowStatus`, ...); `event-shapes.test.ts`
- * checks them against proto/.
+ * durabletask fork (`workflowInstance`, `workflowStatus`, ...).
+ *
+ * Written here rather than generated: protobufjs's generated interfaces (pbts) describe its
+ * decoded objects (`.proto` names, `Long`, `Uint8Array`, enum numbers), not this JSON. Enum
+ * names come from the generated types (src/proto/generated/protos.ts, from proto/), and
+ * `event-shapes.test.ts` checks every field path, and the kind of JSON value each holds
+ * (string, number, boolean, enum, message, map, list), against proto/.
  */
+import type { durabletask } from "../proto/generated/protos.js";
 
 /** durabletask `OrchestrationStatus` by name (a number if it is newer than these types). */
-export type OrchestrationStatusName =
-  | "ORCHESTRATION_STATUS_RUNNING"
-  | "ORCHESTRATION_STATUS_COMPLETED"
-  | "ORCHESTRATION_STATUS_CONTINUED_AS_NEW"
-  | "ORCHESTRATION_STATUS_FAILED"
-  | "ORCHESTRATION_STATUS_CANCELED"
-  | "ORCHESTRATION_STATUS_TERMINATED"
-  | "ORCHESTRATION_STATUS_PENDING"
-  | "ORCHESTRATION_STATUS_SUSPENDED"
-  | "ORCHESTRATION_STATUS_STALLED";
+export type OrchestrationStatusName = keyof typeof durabletask.protos.v1.OrchestrationStatus;
 
 /** An RFC 3339 timestamp in UTC, e.g. `2025-01-31T12:00:00.123Z`. */
 export type TimestampString = string;
@@ -33,10 +30,7 @@ export interface WorkflowInstance {
 export type OrchestrationInstance = WorkflowInstance;
 
 /** durabletask `HistoryPropagationScope` by name (a number if it is newer than these types). */
-export type HistoryPropagationScopeName =
-  | "HISTORY_PROPAGATION_SCOPE_NONE"
-  | "HISTORY_PROPAGATION_SCOPE_OWN_HISTORY"
-  | "HISTORY_PROPAGATION_SCOPE_LINEAGE";
+export type HistoryPropagationScopeName = keyof typeof durabletask.protos.v1.HistoryPropagationScope;
 
 /** durabletask `RerunParentInstanceInfo` / `RetryParentInstanceInfo`. */
 export interface RelatedInstanceInfo {

@@ -76,3 +76,37 @@ export function daprRuntimeProtos(): protobuf.Root {
 export function bridgeType(name: string): protobuf.Type {
   return bridgeProtos().lookupType(name);
 }
+
+/**
+ * The number of a field of one of the bridge's message types, as proto/ declares it: the
+ * hand-written readers and writers take their field numbers from here, never from literals.
+ *
+ * @param typeName The message type's full name.
+ * @param fieldName The field's `.proto` name.
+ * @throws Error when the type has no such field (proto/ changed under the code).
+ */
+export function fieldNumber(typeName: string, fieldName: string): number {
+  const field = bridgeType(typeName).fields[fieldName];
+  if (field === undefined) throw new Error(`${typeName} has no field ${fieldName} in proto/; the wire code needs updating`);
+  return field.id;
+}
+
+/** Wire type 2: length-delimited (messages, strings, bytes, maps, packed). */
+const LENGTH_DELIMITED = 2;
+
+/**
+ * The tag (`number << 3 | wire type`) a writer puts before a field of one of the bridge's
+ * message types: the wire type of its scalar type, or length-delimited for messages, maps and
+ * repeated fields; enums are varints.
+ *
+ * @throws Error when the type has no such field.
+ */
+export function fieldTag(typeName: string, fieldName: string): number {
+  const field = bridgeType(typeName).fields[fieldName];
+  if (field === undefined) throw new Error(`${typeName} has no field ${fieldName} in proto/; the wire code needs updating`);
+  field.resolve();
+  const basic = (protobuf.types.basic as Readonly<Record<string, number | undefined>>)[field.type];
+  const scalar = field.resolvedType instanceof protobuf.Enum ? 0 : basic;
+  const wireType = field.map || field.repeated || scalar === undefined ? LENGTH_DELIMITED : scalar;
+  return ((field.id << 3) | wireType) >>> 0;
+}

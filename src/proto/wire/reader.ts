@@ -1,6 +1,39 @@
+/**
+ * The bridge's one protobuf reader. Every read of wire bytes goes through a protobufjs
+ * `Reader`, whose cursor (`pos`, `len`) lives in the instance: nothing here keeps state
+ * between calls. On top of it: walks that consume a field exactly as protobufjs's decoder
+ * would without building anything ({@link walkPlan}), sub-message bounds
+ * ({@link enterMessage}), and a bounded varint for fast paths ({@link readShortVarint}).
+ */
 import protobuf from "protobufjs";
 
 const { BufferReader, Enum, Reader, types } = protobuf;
+
+/** A 5-byte varint holds up to 35 bits: every length, and every timestamp daprd sends. */
+const SHORT_VARINT_MAX_BYTES = 5;
+
+/**
+ * Reads an unsigned varint of at most 5 bytes that ends at or before `end`, moving
+ * `reader.pos` past it. Unlike `reader.uint32()` it keeps all 35 bits and never throws:
+ * a longer or cut varint gives -1, for a fast path to hand the input to the full walk.
+ */
+export function readShortVarint(reader: protobuf.Reader, end: number): number {
+  const buf = reader.buf;
+  let pos = reader.pos;
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < SHORT_VARINT_MAX_BYTES && pos < end; i++) {
+    const byte = buf[pos++] ?? 0;
+    value += (byte & 127) * scale;
+    if (byte < 128) {
+      reader.pos = pos;
+      return value;
+    }
+    scale *= 128;
+  }
+  reader.pos = pos;
+  return -1;
+}
 
 /**
  * Consumes one field's value, the tag already read, exactly as protobufjs's generated

@@ -1,3 +1,10 @@
+/**
+ * The bridge's one protobuf writer. A message is sized first and then written into one
+ * buffer allocated at its final size; what the sizing pass measures (lengths, encoded
+ * strings) waits in the writer instance for the writing pass, so nothing is kept between
+ * messages outside the instance. The bytes are those protobufjs's `BufferWriter` writes
+ * for the same calls.
+ */
 import protobuf from "protobufjs";
 
 const { utf8 } = protobuf.util;
@@ -10,6 +17,7 @@ const SHORT_STRING = 40;
 /** ASCII strings and byte arrays shorter than this are copied by a JS loop, longer ones natively. */
 const LOOP_MAX = 12;
 const TWO_32 = 4_294_967_296;
+const EMPTY = Buffer.alloc(0);
 
 /** Bytes of `value >>> 0` as a varint, as protobufjs `Writer.uint32` writes it. */
 export function uint32Size(value: number): number {
@@ -23,54 +31,21 @@ export function int32Size(value: number): number {
   return v < 0 ? 10 : uint32Size(v);
 }
 
-// The two 32-bit halves of a 64-bit value, split as protobufjs's LongBits.fromNumber does
-// (two's complement for negatives). Reused: the split is always consumed at once.
-const bits = { lo: 0, hi: 0 };
-
-function split64(value: number): void {
-  if (value === 0) {
-    bits.lo = 0;
-    bits.hi = 0;
-    return;
-  }
-  const negative = value < 0;
-  const magnitude = negative ? -value : value;
-  let lo = magnitude >>> 0;
-  let hi = ((magnitude - lo) / TWO_32) >>> 0;
-  if (negative) {
-    hi = ~hi >>> 0;
-    lo = ~lo >>> 0;
-    if (++lo > 4_294_967_295) {
-      lo = 0;
-      if (++hi > 4_294_967_295) hi = 0;
-    }
-  }
-  bits.lo = lo;
-  bits.hi = hi;
-}
-
-/** Bytes of an int64 varint of a number, as protobufjs `Writer.int64` writes it. */
-export function int64Size(value: number): number {
-  split64(value);
-  const part0 = bits.lo;
-  const part1 = ((bits.lo >>> 28) | (bits.hi << 4)) >>> 0;
-  const part2 = bits.hi >>> 24;
-  if (part2 !== 0) return part2 < 128 ? 9 : 10;
-  if (part1 !== 0) return part1 < 16_384 ? (part1 < 128 ? 5 : 6) : part1 < 2_097_152 ? 7 : 8;
-  return part0 < 16_384 ? (part0 < 128 ? 1 : 2) : part0 < 2_097_152 ? 3 : 4;
-}
-
 /** Bytes of a string in UTF-8 (a lone surrogate counts 3, as both Buffer and protobufjs count it). */
 export function utf8Size(value: string): number {
   return Buffer.byteLength(value, "utf8");
 }
 
-/** How many distinct strings {@link internedUtf8} keeps. */
-const INTERNED_MAX = 1024;
-const interned = new Map<string, Uint8Array>();
+/** Bytes of a length-delimited field (tag of one byte) whose value is `length` bytes. */
+export function delimitedSize(length: number): number {
+  return 1 + uint32Size(length) + length;
+}
 
-/** The UTF-8 bytes of a string, as {@link PbWriter.string} writes them. */
-function encodeUtf8(value: string): Uint8Array {
+/**
+ * The UTF-8 bytes of a string, as {@link PbWriter.string} writes them: for strings encoded
+ * once and reused (attribute names, event types, schemas).
+ */
+export function encodeUtf8(value: string): Uint8Array {
   const length = utf8Size(value);
   const bytes = Buffer.allocUnsafe(length);
   if (value.length < SHORT_STRING) utf8.write(value, bytes, 0);
@@ -79,31 +54,66 @@ function encodeUtf8(value: string): Uint8Array {
 }
 
 /**
- * The UTF-8 bytes of a string that recurs from message to message (attribute names, event
- * types, schemas), encoded once and kept: the first {@link INTERNED_MAX} distinct strings
- * are kept, later ones encoded on each call. Pass only strings of a small, fixed set.
- */
-export function internedUtf8(value: string): Uint8Array {
-  let bytes = interned.get(value);
-  if (bytes === undefined) {
-    bytes = encodeUtf8(value);
-    if (interned.size < INTERNED_MAX) interned.set(value, bytes);
-  }
-  return bytes;
-}
-
-/**
- * Writes protobuf wire format into one buffer allocated at its final size: the caller sizes
- * the message first (with the `*Size` functions), then writes it field by field. The bytes
- * are those protobufjs's `BufferWriter` writes for the same calls.
+ * Writes protobuf wire format in two passes. Sizing: the caller adds up the message's size
+ * with the `*Size` functions and {@link PbWriter.int64Size}, and puts each length and
+ * pre-encoded chunk the writing pass needs ({@link PbWriter.putLength},
+ * {@link PbWriter.putChunk}). Writing: {@link PbWriter.alloc} with the total, then the
+ * fields in the same order, taking the lengths and chunks back as they were put.
  */
 export class PbWriter {
-  private readonly buf: Buffer;
+  private buf: Buffer = EMPTY;
   private pos = 0;
+  // The two 32-bit halves of the last 64-bit value split, as protobufjs's LongBits.fromNumber
+  // splits it (two's complement for negatives); always consumed right after the split.
+  private lo = 0;
+  private hi = 0;
+  private readonly lengths: number[] = [];
+  private readonly chunks: Uint8Array[] = [];
+  private nextLength = 0;
+  private nextChunk = 0;
 
-  /** @param size The exact number of bytes that will be written. */
-  constructor(size: number) {
+  /** Sizing: records a length for the writing pass and returns it. */
+  putLength(length: number): number {
+    this.lengths.push(length);
+    return length;
+  }
+
+  /** Sizing: records pre-encoded bytes for the writing pass and returns their length. */
+  putChunk(bytes: Uint8Array): number {
+    this.chunks.push(bytes);
+    return bytes.length;
+  }
+
+  /** Writing: the next length recorded by {@link putLength}. */
+  takeLength(): number {
+    const length = this.lengths[this.nextLength++];
+    if (length === undefined) throw new Error("protobuf writer took more lengths than were sized");
+    return length;
+  }
+
+  /** Writing: the next bytes recorded by {@link putChunk}. */
+  takeChunk(): Uint8Array {
+    const bytes = this.chunks[this.nextChunk++];
+    if (bytes === undefined) throw new Error("protobuf writer took more chunks than were sized");
+    return bytes;
+  }
+
+  /** Bytes of an int64 varint of a number, as protobufjs `Writer.int64` writes it. */
+  int64Size(value: number): number {
+    this.split64(value);
+    const part0 = this.lo;
+    const part1 = ((this.lo >>> 28) | (this.hi << 4)) >>> 0;
+    const part2 = this.hi >>> 24;
+    if (part2 !== 0) return part2 < 128 ? 9 : 10;
+    if (part1 !== 0) return part1 < 16_384 ? (part1 < 128 ? 5 : 6) : part1 < 2_097_152 ? 7 : 8;
+    return part0 < 16_384 ? (part0 < 128 ? 1 : 2) : part0 < 2_097_152 ? 3 : 4;
+  }
+
+  /** Ends the sizing pass: allocates the buffer the writing pass fills, of exactly `size` bytes. */
+  alloc(size: number): this {
     this.buf = Buffer.allocUnsafe(size);
+    this.pos = 0;
+    return this;
   }
 
   /** Writes `value >>> 0` as a varint (tags, lengths, uint32). */
@@ -124,13 +134,13 @@ export class PbWriter {
   int32(value: number): this {
     const v = value | 0;
     if (v >= 0) return this.uint32(v);
-    split64(v);
+    this.split64(v);
     return this.varint64();
   }
 
   /** Writes an int64 varint of a number. */
   int64(value: number): this {
-    split64(value);
+    this.split64(value);
     return this.varint64();
   }
 
@@ -182,9 +192,32 @@ export class PbWriter {
     return this.buf;
   }
 
+  private split64(value: number): void {
+    if (value === 0) {
+      this.lo = 0;
+      this.hi = 0;
+      return;
+    }
+    const negative = value < 0;
+    const magnitude = negative ? -value : value;
+    let lo = magnitude >>> 0;
+    let hi = ((magnitude - lo) / TWO_32) >>> 0;
+    if (negative) {
+      hi = ~hi >>> 0;
+      lo = ~lo >>> 0;
+      if (++lo > 4_294_967_295) {
+        lo = 0;
+        if (++hi > 4_294_967_295) hi = 0;
+      }
+    }
+    this.lo = lo;
+    this.hi = hi;
+  }
+
   private varint64(): this {
     const buf = this.buf;
-    let { lo, hi } = bits;
+    let lo = this.lo;
+    let hi = this.hi;
     let pos = this.pos;
     while (hi !== 0) {
       buf[pos++] = (lo & 127) | 128;
