@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { noImportCycle } from "./eslint-rules/no-import-cycle.js";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "data/**", "coverage/**", ".cache/**", "src/proto/generated/**"] },
@@ -22,6 +23,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ["src/**/*.ts"],
+    plugins: { local: { rules: { "no-import-cycle": noImportCycle } } },
+    rules: { "local/no-import-cycle": ["error", { root: "src" }] },
+  },
+  {
     files: ["examples/**/*.mjs", "scripts/**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
@@ -31,7 +37,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["eslint.config.js", "vitest.config.ts"],
+    files: ["eslint.config.js", "vitest.config.ts", "eslint-rules/**/*.js"],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, "no-restricted-syntax": "off" },
   },

@@ -1,6 +1,5 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import { BridgeError } from "./bridge-error.js";
-import { ErrorCode, RETRYABLE_CODES } from "./error-code.js";
+import { ErrorCode, isClassifiedError, RETRYABLE_CODES } from "./error-code.js";
 
 /** What {@link classifyError} decides about a thrown value. */
 export interface Classification {
@@ -101,7 +100,7 @@ export function classifyError(reason: unknown, options: ClassifyOptions = {}): C
   const detail = describe(reason);
   let link: unknown = reason;
   for (let depth = 0; depth < 8 && link !== undefined && link !== null; depth++) {
-    if (link instanceof BridgeError) return { code: link.code, retryable: link.retryable, detail };
+    if (isClassifiedError(link)) return { code: link.code, retryable: link.retryable, detail };
     if (link instanceof Error && link.name === "AbortError") {
       return { code: ErrorCode.Aborted, retryable: false, detail };
     }
@@ -149,10 +148,10 @@ const SPOOL_SETUP_CODES = new Set([
  * a damaged file, a full disk or an I/O error is no setup mistake.
  */
 export function isSetupMistake(reason: unknown): boolean {
-  const error = BridgeError.from(reason);
-  if (error.code === ErrorCode.InvalidConfig) return true;
-  if (error.code !== ErrorCode.Spool) return false;
-  let link: unknown = error.cause;
+  const { code: errorCode } = classifyError(reason);
+  if (errorCode === ErrorCode.InvalidConfig) return true;
+  if (errorCode !== ErrorCode.Spool) return false;
+  let link: unknown = isClassifiedError(reason) ? reason.cause : reason;
   if (link === undefined) return true;
   for (let depth = 0; depth < 8 && link !== undefined && link !== null; depth++) {
     const code = field(link, "code");

@@ -53,3 +53,18 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.ResourceExhausted,
   ErrorCode.Unauthenticated,
 ]);
+
+const ERROR_CODES: ReadonlySet<string> = new Set<string>(Object.values(ErrorCode));
+
+/** An error that already carries the bridge's classification: a `BridgeError`, from any copy of the package. */
+export interface ClassifiedError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+}
+
+/** Whether `value` is a {@link ClassifiedError} (checked by shape, so `classify` needs no `BridgeError` import). */
+export function isClassifiedError(value: unknown): value is ClassifiedError {
+  if (!(value instanceof Error)) return false;
+  const { code, retryable } = value as { code?: unknown; retryable?: unknown };
+  return typeof code === "string" && ERROR_CODES.has(code) && typeof retryable === "boolean";
+}
