@@ -77,28 +77,37 @@ export const UNDECODABLE_EVENT_TYPE = "io.dapr.bridge.undecodable";
 export type BridgeEventType = WorkflowEventType | ActorEventType | typeof UNDECODABLE_EVENT_TYPE;
 
 /**
- * The CloudEvent type of each `WorkflowsEvent.event_type` member, by its `.proto` field
- * name. `execution_completed` maps to `.completed` here; {@link COMPLETED_STATUS_TYPES}
+ * The members of the `WorkflowsEvent.event_type` oneof, in field-number order (docs/contract.md
+ * §2), each with its CloudEvent type: the one list the converter, the emitter and the consumer
+ * types derive from. `execution_completed` maps to `.completed` here; {@link COMPLETED_STATUS_TYPES}
  * refines it by the event's `workflowStatus`.
  */
-export const WORKFLOW_MEMBER_TYPES: ReadonlyMap<string, WorkflowEventType> = new Map<string, WorkflowEventType>([
-  ["execution_started", "io.dapr.workflows.started"],
-  ["execution_completed", "io.dapr.workflows.completed"],
-  ["execution_terminated", "io.dapr.workflows.terminated"],
-  ["execution_suspended", "io.dapr.workflows.suspended"],
-  ["execution_resumed", "io.dapr.workflows.resumed"],
-  ["execution_failed", "io.dapr.workflows.failed"],
-  ["execution_canceled", "io.dapr.workflows.canceled"],
-  ["task_scheduled", "io.dapr.workflows.activity.scheduled"],
-  ["task_completed", "io.dapr.workflows.activity.completed"],
-  ["task_failed", "io.dapr.workflows.activity.failed"],
-  ["timer_created", "io.dapr.workflows.timer.created"],
-  ["timer_fired", "io.dapr.workflows.timer.fired"],
-  ["sub_orchestration_created", "io.dapr.workflows.child.created"],
-  ["sub_orchestration_completed", "io.dapr.workflows.child.completed"],
-  ["sub_orchestration_failed", "io.dapr.workflows.child.failed"],
-  ["event_raised", "io.dapr.workflows.event.raised"],
-]);
+export const WORKFLOW_MEMBERS = {
+  execution_started: "io.dapr.workflows.started",
+  execution_completed: "io.dapr.workflows.completed",
+  execution_terminated: "io.dapr.workflows.terminated",
+  execution_suspended: "io.dapr.workflows.suspended",
+  execution_resumed: "io.dapr.workflows.resumed",
+  execution_failed: "io.dapr.workflows.failed",
+  execution_canceled: "io.dapr.workflows.canceled",
+  task_scheduled: "io.dapr.workflows.activity.scheduled",
+  task_completed: "io.dapr.workflows.activity.completed",
+  task_failed: "io.dapr.workflows.activity.failed",
+  timer_created: "io.dapr.workflows.timer.created",
+  timer_fired: "io.dapr.workflows.timer.fired",
+  sub_orchestration_created: "io.dapr.workflows.child.created",
+  sub_orchestration_completed: "io.dapr.workflows.child.completed",
+  sub_orchestration_failed: "io.dapr.workflows.child.failed",
+  event_raised: "io.dapr.workflows.event.raised",
+} as const satisfies Record<string, WorkflowEventType>;
+
+/** A member name of the `WorkflowsEvent.event_type` oneof. */
+export type WorkflowMember = keyof typeof WORKFLOW_MEMBERS;
+
+/** The CloudEvent type of each `WorkflowsEvent.event_type` member, by its `.proto` field name. */
+export const WORKFLOW_MEMBER_TYPES: ReadonlyMap<string, WorkflowEventType> = new Map<string, WorkflowEventType>(
+  Object.entries(WORKFLOW_MEMBERS),
+);
 
 /**
  * The type of an `execution_completed` event by its `workflowStatus` number
@@ -112,14 +121,20 @@ export const COMPLETED_STATUS_TYPES: ReadonlyMap<number, WorkflowEventType> = ne
   [5, "io.dapr.workflows.terminated"],
 ]);
 
+/** The members of the `ActorsEvent.event_type` oneof, in field-number order, each with its CloudEvent type. */
+export const ACTOR_MEMBERS = {
+  activated: "io.dapr.actors.activated",
+  deactivated: "io.dapr.actors.deactivated",
+  reminder_triggered: "io.dapr.actors.reminder.triggered",
+  timer_triggered: "io.dapr.actors.timer.triggered",
+  invoked: "io.dapr.actors.invoked",
+} as const satisfies Record<string, ActorEventType>;
+
+/** A member name of the `ActorsEvent.event_type` oneof. */
+export type ActorMember = keyof typeof ACTOR_MEMBERS;
+
 /** The CloudEvent type of each `ActorsEvent.event_type` member, by its `.proto` field name. */
-export const ACTOR_MEMBER_TYPES: ReadonlyMap<string, ActorEventType> = new Map<string, ActorEventType>([
-  ["activated", "io.dapr.actors.activated"],
-  ["deactivated", "io.dapr.actors.deactivated"],
-  ["invoked", "io.dapr.actors.invoked"],
-  ["reminder_triggered", "io.dapr.actors.reminder.triggered"],
-  ["timer_triggered", "io.dapr.actors.timer.triggered"],
-]);
+export const ACTOR_MEMBER_TYPES: ReadonlyMap<string, ActorEventType> = new Map<string, ActorEventType>(Object.entries(ACTOR_MEMBERS));
 
 /** The names of the dead-letter extensions (docs/contract.md §5). */
 export const DeadLetterExtension = {

@@ -1,31 +1,16 @@
-/** The 16 members of the `WorkflowsEvent.event_type` oneof, in field-number order (docs/contract.md §2). */
-export const WORKFLOW_KINDS = [
-  "execution_started",
-  "execution_completed",
-  "execution_terminated",
-  "execution_suspended",
-  "execution_resumed",
-  "execution_failed",
-  "execution_canceled",
-  "task_scheduled",
-  "task_completed",
-  "task_failed",
-  "timer_created",
-  "timer_fired",
-  "sub_orchestration_created",
-  "sub_orchestration_completed",
-  "sub_orchestration_failed",
-  "event_raised",
-] as const;
+import { ACTOR_MEMBERS, WORKFLOW_MEMBERS, type ActorMember, type WorkflowMember } from "../cloudevents/types.js";
+
+/** The members of the `WorkflowsEvent.event_type` oneof, in field-number order (from the converter's list). */
+export const WORKFLOW_KINDS = Object.keys(WORKFLOW_MEMBERS) as readonly WorkflowMember[];
 
 /** A member name of the `WorkflowsEvent.event_type` oneof. */
-export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
+export type WorkflowKind = WorkflowMember;
 
-/** The 5 members of the `ActorsEvent.event_type` oneof, in field-number order (docs/contract.md §2). */
-export const ACTOR_KINDS = ["activated", "deactivated", "reminder_triggered", "timer_triggered", "invoked"] as const;
+/** The members of the `ActorsEvent.event_type` oneof, in field-number order (from the converter's list). */
+export const ACTOR_KINDS = Object.keys(ACTOR_MEMBERS) as readonly ActorMember[];
 
 /** A member name of the `ActorsEvent.event_type` oneof. */
-export type ActorKind = (typeof ACTOR_KINDS)[number];
+export type ActorKind = ActorMember;
 
 /** Any oneof member name the emitter produces. */
 export type EventKind = WorkflowKind | ActorKind;
