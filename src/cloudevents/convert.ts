@@ -1,7 +1,7 @@
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { bridgeProtos } from "../proto/protos.js";
 import { scanActorsEvent, scanWorkflowsEvent } from "./attribute-scan.js";
-import { truncateDeadLetterError } from "./dead-letter.js";
+import { truncateDeadLetterError } from "./dead-letter-extensions.js";
 import { parseFrame } from "./frame.js";
 import { timestampFromMillis } from "./timestamp.js";
 import type { CloudEventRecord, ExtensionValue, SourceIdentity, Timestamp } from "./record.js";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { bridgeProtos, TypeName } from "../proto/protos.js";
 import { convertFrame, undecodableRecord } from "./convert.js";
-import { withDeadLetter } from "./dead-letter.js";
+import { withDeadLetter } from "./dead-letter-extensions.js";
 import { encodeJson } from "./encode-json.js";
 import { encodeProtobuf } from "./encode-protobuf.js";
 import { contentTypeFor, isRawPayload, publishMetadata } from "./publish-format.js";

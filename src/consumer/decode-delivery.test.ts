@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { convertFrame, undecodableRecord } from "../cloudevents/convert.js";
-import { withDeadLetter } from "../cloudevents/dead-letter.js";
+import { withDeadLetter } from "../cloudevents/dead-letter-extensions.js";
 import { encodeJson } from "../cloudevents/encode-json.js";
 import { encodeProtobuf } from "../cloudevents/encode-protobuf.js";
 import type { CloudEventRecord } from "../cloudevents/record.js";

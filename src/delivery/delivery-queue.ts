@@ -5,7 +5,7 @@ import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Logger } from "../observability/logger.js";
 import type { PublishItem, Publisher } from "../publish/publisher.js";
 import type { Spool, SpooledEvent } from "../spool/spool.js";
-import { parkDeadLetter, turnIntoDeadLetter } from "./dead-letters.js";
+import { parkDeadLetter, turnIntoDeadLetter } from "./dead-lettering.js";
 import { decideRetry } from "./retry-policy.js";
 import { type Entry, type Target, toEntry } from "./entry.js";
 import { FailureLog, isOutage, OUTAGE_STREAK } from "./failure-log.js";

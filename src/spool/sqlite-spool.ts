@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { EventFormat } from "../cloudevents/record.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { prepareStatements, type EventRow, type Statements } from "./events-table.js";
 import { openSpoolDatabase } from "./schema.js";
 import { SpoolCounts, validateSpoolBounds } from "./spool-bounds.js";
 import { guarded, spoolFailure } from "./spool-failure.js";
@@ -55,24 +56,6 @@ export interface SqliteSpoolOptions {
 /** Payload of the row {@link SqliteSpool.checkWritable} writes and removes. */
 const PROBE_PAYLOAD = new Uint8Array(64 * 1024);
 
-/** A row of the events table as better-sqlite3 returns it. */
-interface EventRow {
-  seq: number;
-  id: string;
-  key: string;
-  type: string;
-  pubsub: string;
-  topic: string;
-  format: string;
-  payload: Buffer;
-  accepted_at: number;
-  attempts: number;
-  dead_letter: number;
-}
-
-/** The columns that make an {@link EventRow}. */
-const EVENT_COLUMNS = "seq, id, key, type, pubsub, topic, format, payload, accepted_at, attempts, dead_letter";
-
 /** Turns a row into a SpooledEvent; throws on a row no bridge could have written. */
 function toSpooledEvent(row: EventRow, file: string): SpooledEvent {
   const format = row.format;
@@ -92,16 +75,6 @@ function toSpooledEvent(row: EventRow, file: string): SpooledEvent {
     deadLetter: row.dead_letter !== 0,
   };
   return spooledFrom(event, row.seq, row.attempts);
-}
-
-interface Statements {
-  insert: Database.Statement<[string, string, string, string, string, string, Uint8Array, number, number]>;
-  readPending: Database.Statement<[number, number], EventRow>;
-  remove: Database.Statement<[string], { state: string; bytes: number }>;
-  setAttempts: Database.Statement<[number, number]>;
-  current: Database.Statement<[number], { state: string; bytes: number }>;
-  markDead: Database.Statement<[Uint8Array, string, string, string, string, number, number, number]>;
-  counts: Database.Statement<[], { state: string; n: number; bytes: number }>;
 }
 
 /**
@@ -138,7 +111,7 @@ export class SqliteSpool implements Spool {
       const { maxPageCount } = options;
       if (maxPageCount !== undefined) guarded("Capping the spool's size failed", this.file, () => opened.pragma(`max_page_count = ${Math.floor(maxPageCount)}`));
       this.#db = opened;
-      this.#statements = guarded("Preparing the spool's statements failed", this.file, () => prepare(opened));
+      this.#statements = guarded("Preparing the spool's statements failed", this.file, () => prepareStatements(opened));
       this.#counts = new SpoolCounts(bounds);
       for (const row of this.#statements.counts.all()) {
         if (row.state === "dead") this.#counts.dead = row.n;
@@ -288,28 +261,4 @@ export class SqliteSpool implements Spool {
     }
     return this.#statements;
   }
-}
-
-function prepare(db: Database.Database): Statements {
-  return {
-    insert: db.prepare(
-      `INSERT INTO events (id, key, type, pubsub, topic, format, payload, accepted_at, dead_letter)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    readPending: db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
-    ),
-    remove: db.prepare(
-      "DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?)) RETURNING state, length(payload) AS bytes",
-    ),
-    setAttempts: db.prepare("UPDATE events SET attempts = ? WHERE seq = ?"),
-    current: db.prepare("SELECT state, length(payload) AS bytes FROM events WHERE seq = ?"),
-    markDead: db.prepare(
-      `UPDATE events SET state = 'dead', dead_letter = 1, payload = ?, pubsub = ?, topic = ?,
-         dead_reason = ?, dead_error = ?, attempts = ?, dead_at = ? WHERE seq = ?`,
-    ),
-    counts: db.prepare(
-      "SELECT state, count(*) AS n, coalesce(sum(length(payload)), 0) AS bytes FROM events GROUP BY state",
-    ),
-  };
 }

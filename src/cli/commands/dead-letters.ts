@@ -6,7 +6,7 @@ import {
   replayDeadLetters,
   type DeadLetterEntry,
   type DeadLetterFilter,
-} from "../../spool/dead-letters.js";
+} from "../../spool/spool-admin.js";
 import { DEFAULT_SPOOL_DIR, failCommand, formatAge, writeOut } from "./spool.js";
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

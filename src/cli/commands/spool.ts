@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { BridgeError } from "../../errors/bridge-error.js";
-import { spoolStats } from "../../spool/dead-letters.js";
+import { spoolStats } from "../../spool/spool-admin.js";
 import { parsePrometheusText } from "../../observability/prometheus-text.js";
 
 /** The spool directory when `--spool-dir` is not given (docs/contract.md §5). */

@@ -1,4 +1,4 @@
-import { withDeadLetter } from "../cloudevents/dead-letter.js";
+import { withDeadLetter } from "../cloudevents/dead-letter-extensions.js";
 import { BridgeError } from "../errors/bridge-error.js";
 import type { Logger } from "../observability/logger.js";
 import type { Spool } from "../spool/spool.js";

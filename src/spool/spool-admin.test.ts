@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
-import { listDeadLetters, purgeDeadLetters, replayDeadLetters, spoolStats } from "./dead-letters.js";
+import { listDeadLetters, purgeDeadLetters, replayDeadLetters, spoolStats } from "./spool-admin.js";
 import { SqliteSpool } from "./sqlite-spool.js";
 import type { OutboundEvent } from "./spool.js";
 

@@ -1,11 +1,23 @@
 import { existsSync } from "node:fs";
 import type Database from "better-sqlite3";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import {
+  countSelection,
+  deleteSelection,
+  listDeadLetterRows,
+  readStatsRow,
+  replayDeadLetterRows,
+  selectDeadLetters,
+  type Where,
+} from "./events-table.js";
 import { openSpoolDatabase } from "./schema.js";
 import { guarded } from "./spool-failure.js";
 import { acquireSpoolLock } from "./spool-lock.js";
 import { spoolFilePath } from "./sqlite-spool.js";
 import type { SpoolStats } from "./spool.js";
+
+// The operator's commands on a spool file (dead-letters list, replay, purge; spool stats). The
+// SQL they run is the events table's (events-table.ts).
 
 /**
  * Which dead letters a CLI command acts on. All given conditions must hold. Ages are measured
@@ -58,40 +70,10 @@ export interface PurgeOptions {
   readonly confirm: boolean;
 }
 
-interface Where {
-  readonly sql: string;
-  readonly params: Array<string | number>;
-}
-
-/** SQL selecting the seqs of the dead letters that match, oldest first. */
-function matching(filter: DeadLetterFilter): Where {
-  const clauses = ["state = 'dead'"];
-  const params: Array<string | number> = [];
-  const now = filter.now ?? Date.now();
-  if (filter.type !== undefined) {
-    if (filter.type.endsWith("*")) {
-      const prefix = filter.type.slice(0, -1);
-      clauses.push("substr(type, 1, ?) = ?");
-      params.push(prefix.length, prefix);
-    } else {
-      clauses.push("type = ?");
-      params.push(filter.type);
-    }
-  }
-  if (filter.olderThanMs !== undefined) {
-    clauses.push("dead_at <= ?");
-    params.push(now - filter.olderThanMs);
-  }
-  if (filter.newerThanMs !== undefined) {
-    clauses.push("dead_at >= ?");
-    params.push(now - filter.newerThanMs);
-  }
-  let sql = `SELECT seq FROM events WHERE ${clauses.join(" AND ")} ORDER BY seq`;
-  if (filter.limit !== undefined) {
-    sql += " LIMIT ?";
-    params.push(filter.limit);
-  }
-  return { sql, params };
+/** The table's selection of the dead letters a filter names. */
+function selection(filter: DeadLetterFilter): Where {
+  const { now = Date.now(), ...rest } = filter;
+  return selectDeadLetters({ ...rest, now });
 }
 
 function withDatabase<T>(dir: string, mode: "read" | "write", action: (db: Database.Database, file: string) => T): T {
@@ -114,16 +96,7 @@ function withDatabase<T>(dir: string, mode: "read" | "write", action: (db: Datab
 /** Lists the dead letters in the spool of `dir` that match, oldest first. Reads only. */
 export function listDeadLetters(dir: string, filter: DeadLetterFilter = {}): DeadLetterEntry[] {
   return withDatabase(dir, "read", (db, file) => {
-    const { sql, params } = matching(filter);
-    const rows = guarded("Listing dead letters failed", file, () =>
-      db
-        .prepare<unknown[], DeadLetterRow>(
-          `SELECT seq, id, key, type, pubsub, topic, format, length(payload) AS bytes, accepted_at, dead_at,
-             attempts, coalesce(dead_reason, '') AS reason, coalesce(dead_error, '') AS error
-           FROM events WHERE seq IN (${sql}) ORDER BY seq`,
-        )
-        .all(...params),
-    );
+    const rows = guarded("Listing dead letters failed", file, () => listDeadLetterRows(db, selection(filter)));
     return rows.map((row) => ({
       seq: row.seq,
       id: row.id,
@@ -142,22 +115,6 @@ export function listDeadLetters(dir: string, filter: DeadLetterFilter = {}): Dea
   });
 }
 
-interface DeadLetterRow {
-  seq: number;
-  id: string;
-  key: string;
-  type: string;
-  pubsub: string;
-  topic: string;
-  format: string;
-  bytes: number;
-  accepted_at: number;
-  dead_at: number | null;
-  attempts: number;
-  reason: string;
-  error: string;
-}
-
 /**
  * Moves the matching dead letters back to pending (attempts 0; id, seq, payload and target
  * kept), so the bridge publishes them again on its next start. The parked payload is the
@@ -166,17 +123,9 @@ interface DeadLetterRow {
  * spool's lock and refuses while a bridge holds it. Returns how many were replayed.
  */
 export function replayDeadLetters(dir: string, filter: DeadLetterFilter = {}): number {
-  return withDatabase(dir, "write", (db, file) => {
-    const { sql, params } = matching(filter);
-    return guarded("Replaying dead letters failed", file, () =>
-      db
-        .prepare(
-          `UPDATE events SET state = 'pending', attempts = 0, dead_reason = NULL, dead_error = NULL, dead_at = NULL
-           WHERE seq IN (${sql})`,
-        )
-        .run(...params).changes,
-    );
-  });
+  return withDatabase(dir, "write", (db, file) =>
+    guarded("Replaying dead letters failed", file, () => replayDeadLetterRows(db, selection(filter))),
+  );
 }
 
 /**
@@ -186,39 +135,23 @@ export function replayDeadLetters(dir: string, filter: DeadLetterFilter = {}): n
  */
 export function purgeDeadLetters(dir: string, filter: DeadLetterFilter, options: PurgeOptions): number {
   return withDatabase(dir, "write", (db, file) => {
-    const { sql, params } = matching(filter);
+    const where = selection(filter);
     if (!options.confirm) {
-      const count = guarded("Counting dead letters failed", file, () =>
-        db.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM (${sql})`).get(...params),
-      );
+      const count = guarded("Counting dead letters failed", file, () => countSelection(db, where));
       throw new BridgeError(
         ErrorCode.InvalidConfig,
-        `Purging deletes ${count?.n ?? 0} dead letters from ${file} for good. Pass --yes to confirm, ` +
+        `Purging deletes ${count} dead letters from ${file} for good. Pass --yes to confirm, ` +
           `or list them first with "dead-letters list".`,
       );
     }
-    return guarded("Purging dead letters failed", file, () =>
-      db.prepare(`DELETE FROM events WHERE seq IN (${sql})`).run(...params).changes,
-    );
+    return guarded("Purging dead letters failed", file, () => deleteSelection(db, where));
   });
 }
 
 /** Counts of the spool in `dir`, read from the file (the bridge may be running). */
 export function spoolStats(dir: string): SpoolFileStats {
   return withDatabase(dir, "read", (db, file) => {
-    const row = guarded("Reading the spool's counts failed", file, () =>
-      db
-        .prepare<[], StatsRow>(
-          `SELECT
-             coalesce(sum(state = 'pending'), 0) AS pending,
-             coalesce(sum(state = 'dead'), 0) AS dead,
-             coalesce(sum(length(payload)), 0) AS bytes,
-             min(CASE WHEN state = 'pending' THEN accepted_at END) AS oldestPending,
-             min(CASE WHEN state = 'dead' THEN dead_at END) AS oldestDead
-           FROM events`,
-        )
-        .get(),
-    );
+    const row = guarded("Reading the spool's counts failed", file, () => readStatsRow(db));
     const stats: SpoolFileStats = { file, pending: row?.pending ?? 0, dead: row?.dead ?? 0, bytes: row?.bytes ?? 0 };
     return {
       ...stats,
@@ -228,10 +161,3 @@ export function spoolStats(dir: string): SpoolFileStats {
   });
 }
 
-interface StatsRow {
-  pending: number;
-  dead: number;
-  bytes: number;
-  oldestPending: number | null;
-  oldestDead: number | null;
-}
