@@ -122,6 +122,16 @@ export class Bridge {
         maxMessageBytes: config.maxMessageBytes,
         handler,
         logger: this.logger,
+        limits: {
+          maxStreams: config.sinkMaxStreams,
+          maxStreamsPerConnection: config.sinkMaxStreamsPerConnection,
+          maxConnections: config.sinkMaxConnections,
+          memoryBudgetBytes: config.sinkMemoryBudgetBytes,
+          idleTimeoutMs: config.sinkIdleTimeoutMs,
+          keepaliveTimeMs: config.sinkKeepaliveTimeMs,
+          keepaliveTimeoutMs: config.sinkKeepaliveTimeoutMs,
+        },
+        onRefused: (limit) => sinkObserver.refused?.(limit),
         ...(tls === undefined ? {} : { credentials: tls.credentials }),
       });
       const address = await this.sink.start();
@@ -200,6 +210,7 @@ export class Bridge {
       },
       frame: (outcome, bytes) => inner?.frame(outcome, bytes),
       backpressure: (ms) => inner?.backpressure(ms),
+      refused: (limit) => inner?.refused?.(limit),
     };
   }
 }

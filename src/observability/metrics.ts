@@ -4,6 +4,7 @@ import type { SourceIdentity } from "../cloudevents/record.js";
 import type { Entry } from "../delivery/entry.js";
 import type { DeliveryObserver } from "../delivery/observer.js";
 import { BridgeError } from "../errors/bridge-error.js";
+import { SINK_LIMIT_NAMES, type SinkLimitName } from "../sink/sink-limits.js";
 import type { SinkObserver } from "../sink/stream-handler.js";
 import type { FrameOutcome } from "../sink/to-outbound.js";
 import type { Logger } from "./logger.js";
@@ -69,6 +70,7 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
   private readonly dropped: Counter<"route">;
   private readonly undecodable: Counter;
   private readonly streamErrors: Counter<"code">;
+  private readonly sinkRefused: Counter<"limit">;
   private readonly activeStreams: Gauge;
   private readonly backpressureSeconds: Counter;
   private readonly latency: Histogram;
@@ -100,6 +102,9 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
     this.dropped = counter("events_dropped_total", "Events dropped on purpose by a route with drop: true, by route name.", ["route"]);
     this.undecodable = counter("undecodable_total", "Frames that could not be decoded; kept as io.dapr.bridge.undecodable and dead-lettered.");
     this.streamErrors = counter("stream_errors_total", "Inbound streams that ended with an error, by BridgeError code.", ["code"]);
+    this.sinkRefused = counter("sink_refused_total", "Streams and connections the sink refused by a limit: streams (sinkMaxStreams), memory_budget (sinkMemoryBudgetBytes / maxMessageBytes), connections (sinkMaxConnections), empty_frames (sinkMaxEmptyFrames).", ["limit"]);
+    // Every limit's series exists from the start (at 0), so a dashboard sees it before a refusal.
+    for (const limit of SINK_LIMIT_NAMES) this.sinkRefused.labels(limit).inc(0);
     this.backpressureSeconds = counter("backpressure_seconds_total", "Time the sink waited for room before reading on (all streams summed), seconds.");
     this.activeStreams = new Gauge({ name: METRIC_PREFIX + "active_streams", help: "Inbound event streams open now.", registers });
     this.latency = new Histogram({
@@ -184,6 +189,10 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
     this.guard("backpressure", () => {
       if (ms > 0) this.backpressureSeconds.inc(ms / 1000);
     });
+  }
+
+  refused(limit: SinkLimitName): void {
+    this.guard("refused", () => this.sinkRefused.labels(limit).inc());
   }
 
   // ---- DeliveryObserver ----

@@ -5,6 +5,7 @@ import { grpcStatusFor } from "../errors/classify.js";
 import type { Logger } from "../observability/logger.js";
 import type { CommitGroup, GroupCommit } from "../spool/group-commit.js";
 import { resolveIdentity } from "./identity.js";
+import type { SinkLimitName } from "./sink-limits.js";
 import type { FrameOutcome, OutboundFactory } from "./to-outbound.js";
 
 /** Hooks the stream handler calls; metrics implement them. */
@@ -14,6 +15,8 @@ export interface SinkObserver {
   frame(outcome: FrameOutcome, bytes: number): void;
   /** The sink waited for room for `ms` milliseconds before reading on. */
   backpressure(ms: number): void;
+  /** A limit refused a stream or a connection. */
+  refused?(limit: SinkLimitName): void;
 }
 
 /** Options of {@link createStreamHandler}. */
