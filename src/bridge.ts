@@ -111,6 +111,7 @@ export class Bridge {
         hasRoom: () => delivery.hasRoom(),
         waitForRoom: (signal) => delivery.waitForRoom(signal),
         fallbackIdentity: { appId: config.appId, namespace: config.namespace },
+        maxEmptyFrames: config.sinkMaxEmptyFrames,
         shutdown: this.shutdown.signal,
         logger: this.logger,
         observer: sinkObserver,
@@ -210,6 +211,7 @@ export class Bridge {
       },
       frame: (outcome, bytes) => inner?.frame(outcome, bytes),
       backpressure: (ms) => inner?.backpressure(ms),
+      emptyFrame: () => inner?.emptyFrame?.(),
       refused: (limit) => inner?.refused?.(limit),
     };
   }

@@ -84,6 +84,8 @@ export interface BridgeConfig {
   readonly sinkKeepaliveTimeMs: number;
   /** A PING unanswered this long closes its connection, ms. @default 10000 */
   readonly sinkKeepaliveTimeoutMs: number;
+  /** Empty frames one stream may send before it is refused. @default 100 */
+  readonly sinkMaxEmptyFrames: number;
   /** Default publish format. @default "protobuf" */
   readonly format: EventFormat;
   /**

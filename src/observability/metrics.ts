@@ -71,6 +71,7 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
   private readonly undecodable: Counter;
   private readonly streamErrors: Counter<"code">;
   private readonly sinkRefused: Counter<"limit">;
+  private readonly emptyFrames: Counter;
   private readonly activeStreams: Gauge;
   private readonly backpressureSeconds: Counter;
   private readonly latency: Histogram;
@@ -105,6 +106,7 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
     this.sinkRefused = counter("sink_refused_total", "Streams and connections the sink refused by a limit: streams (sinkMaxStreams), memory_budget (sinkMemoryBudgetBytes / maxMessageBytes), connections (sinkMaxConnections), empty_frames (sinkMaxEmptyFrames).", ["limit"]);
     // Every limit's series exists from the start (at 0), so a dashboard sees it before a refusal.
     for (const limit of SINK_LIMIT_NAMES) this.sinkRefused.labels(limit).inc(0);
+    this.emptyFrames = counter("empty_frames_total", "Frames without any byte read from streams; counted, not kept (an EventRequest always carries an event).");
     this.backpressureSeconds = counter("backpressure_seconds_total", "Time the sink waited for room before reading on (all streams summed), seconds.");
     this.activeStreams = new Gauge({ name: METRIC_PREFIX + "active_streams", help: "Inbound event streams open now.", registers });
     this.latency = new Histogram({
@@ -189,6 +191,10 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver {
     this.guard("backpressure", () => {
       if (ms > 0) this.backpressureSeconds.inc(ms / 1000);
     });
+  }
+
+  emptyFrame(): void {
+    this.guard("emptyFrame", () => this.emptyFrames.inc());
   }
 
   refused(limit: SinkLimitName): void {

@@ -6,6 +6,7 @@ import type { Logger } from "../observability/logger.js";
 import type { CommitGroup, GroupCommit } from "../spool/group-commit.js";
 import { resolveIdentity } from "./identity.js";
 import type { SinkLimitName } from "./sink-limits.js";
+import { ThrottledWarning } from "./throttled-warning.js";
 import type { FrameOutcome, OutboundFactory } from "./to-outbound.js";
 
 /** Hooks the stream handler calls; metrics implement them. */
@@ -15,6 +16,8 @@ export interface SinkObserver {
   frame(outcome: FrameOutcome, bytes: number): void;
   /** The sink waited for room for `ms` milliseconds before reading on. */
   backpressure(ms: number): void;
+  /** A frame without any byte (no event) arrived; it is counted, not kept. */
+  emptyFrame?(): void;
   /** A limit refused a stream or a connection. */
   refused?(limit: SinkLimitName): void;
 }
@@ -30,6 +33,13 @@ export interface StreamHandlerOptions {
   readonly fallbackIdentity: SourceIdentity;
   /** The certificate's identity of a call (mTLS), or undefined. Throws a BridgeError to refuse the call. */
   readonly certificateIdentity?: (call: grpc.ServerReadableStream<Buffer, Buffer>) => SourceIdentity | undefined;
+  /**
+   * Empty frames one stream may send (an `EventRequest` always carries an event, so an empty
+   * frame is junk); the next ends the stream with INVALID_ARGUMENT. @default 100
+   */
+  readonly maxEmptyFrames?: number;
+  /** At most one warning about undecodable frames per stream per this many ms. @default 10000 */
+  readonly warnEveryMs?: number;
   /** Aborts every stream (shutdown). */
   readonly shutdown: AbortSignal;
   readonly logger: Logger;
@@ -75,16 +85,38 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
   observer?.streamOpened(identity);
   let last: CommitGroup | undefined;
   let frames = 0;
+  let emptyFrames = 0;
+  const maxEmptyFrames = options.maxEmptyFrames ?? 100;
+  const undecodable = new ThrottledWarning({
+    logger,
+    message: "undecodable frames kept as io.dapr.bridge.undecodable and dead-lettered",
+    ...(options.warnEveryMs === undefined ? {} : { everyMs: options.warnEveryMs }),
+  });
   try {
     for await (const frame of call as AsyncIterable<Buffer>) {
       frames++;
+      if (frame.byteLength === 0) {
+        // Nothing to keep: no dead letter, a count, and a bound on how many one stream may send.
+        observer?.emptyFrame?.();
+        if (++emptyFrames > maxEmptyFrames) {
+          observer?.refused?.("empty_frames");
+          throw new BridgeError(
+            ErrorCode.Undecodable,
+            `the stream sent more than ${maxEmptyFrames} empty frames (an EventRequest carries an event); ` +
+              "the limit is sinkMaxEmptyFrames (--sink-max-empty-frames)",
+          );
+        }
+        continue;
+      }
       const outcome = factory.fromFrame(frame, identity);
       observer?.frame(outcome, frame.byteLength);
       if (outcome.kind === "undecodable") {
-        logger.warn(
-          { bytes: frame.byteLength, appId: identity.appId, namespace: identity.namespace, error: outcome.error.message },
-          "undecodable frame kept as io.dapr.bridge.undecodable and dead-lettered",
-        );
+        undecodable.occurred({
+          bytes: frame.byteLength,
+          appId: identity.appId,
+          namespace: identity.namespace,
+          error: outcome.error.message,
+        });
       }
       if (outcome.kind !== "dropped") {
         const group = commit.add(outcome.event);
@@ -108,9 +140,13 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
     // What was read is in the group commit: it is accepted even though the stream failed.
     const reason = stream.signal.aborted ? BridgeError.from(stream.signal.reason) : BridgeError.from(error, "event stream");
     observer?.streamClosed(identity, reason);
-    logger.info({ frames, appId: identity.appId, code: reason.code, error: reason.message }, "stream ended with an error");
+    logger.info(
+      { frames, emptyFrames, appId: identity.appId, code: reason.code, error: reason.message },
+      "stream ended with an error",
+    );
     throw reason;
   } finally {
+    undecodable.flush();
     call.off("cancelled", onCancel);
     options.shutdown.removeEventListener("abort", onShutdown);
   }
