@@ -7,6 +7,7 @@ import { DaprPublisher } from "./publish/dapr-publisher.js";
 import type { Publisher } from "./publish/publisher.js";
 import { Router } from "./routing/router.js";
 import { SinkServer } from "./sink/sink-server.js";
+import { checkPlaintextExposure } from "./sink/listen-address.js";
 import { createStreamHandler, type SinkObserver } from "./sink/stream-handler.js";
 import { createSinkTls, type SinkTls } from "./sink/tls.js";
 import { OutboundFactory } from "./sink/to-outbound.js";
@@ -67,6 +68,12 @@ export class Bridge {
     this.state = "starting";
     const config = this.config;
     try {
+      if (checkPlaintextExposure(config.listen, config.tls !== undefined, config.allowPlaintextPublic)) {
+        this.logger.warn(
+          { listen: config.listen },
+          "the sink listens in plaintext on a non-loopback address (allowPlaintextPublic): any client that reaches it can send events",
+        );
+      }
       // Bad certificate files fail the start before the spool is opened.
       const tls = config.tls === undefined ? undefined : createSinkTls(config.tls, this.logger);
       this.tls = tls;

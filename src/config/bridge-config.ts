@@ -86,6 +86,8 @@ export interface BridgeConfig {
   readonly sinkKeepaliveTimeoutMs: number;
   /** Empty frames one stream may send before it is refused. @default 100 */
   readonly sinkMaxEmptyFrames: number;
+  /** A plaintext sink may listen on a non-loopback address. @default false */
+  readonly allowPlaintextPublic: boolean;
   /** Default publish format. @default "protobuf" */
   readonly format: EventFormat;
   /**
