@@ -36,4 +36,7 @@ ENTRYPOINT ["node", "dist/src/cli/main.js"]
 # Listen on all interfaces inside the container (the defaults are 127.0.0.1, right for a host
 # process but unreachable from other containers). The sidecar is found through
 # DAPR_GRPC_ENDPOINT, or DAPR_HOST + DAPR_GRPC_PORT, else 127.0.0.1:50001.
-CMD ["run", "--listen", "0.0.0.0:50051", "--metrics-listen", "0.0.0.0:9464", "--spool-dir", "/data"]
+# A sink without mTLS on a non-loopback address needs --allow-plaintext-public true (the bridge
+# refuses to start otherwise): fine where only trusted sidecars reach the port (a private
+# network, a NetworkPolicy); elsewhere give --tls-cert, --tls-key and --tls-client-ca instead.
+CMD ["run", "--listen", "0.0.0.0:50051", "--allow-plaintext-public", "true", "--metrics-listen", "0.0.0.0:9464", "--spool-dir", "/data"]

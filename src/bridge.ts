@@ -7,6 +7,7 @@ import { DaprPublisher } from "./publish/dapr-publisher.js";
 import type { Publisher } from "./publish/publisher.js";
 import { Router } from "./routing/router.js";
 import { SinkServer } from "./sink/sink-server.js";
+import { checkPlaintextExposure } from "./sink/listen-address.js";
 import { createStreamHandler, type SinkObserver } from "./sink/stream-handler.js";
 import { createSinkTls, type SinkTls } from "./sink/tls.js";
 import { OutboundFactory } from "./sink/to-outbound.js";
@@ -78,6 +79,12 @@ export class Bridge {
     this.state = "starting";
     const config = this.config;
     try {
+      if (checkPlaintextExposure(config.listen, config.tls !== undefined, config.allowPlaintextPublic)) {
+        this.logger.warn(
+          { listen: config.listen },
+          "the sink listens in plaintext on a non-loopback address (allowPlaintextPublic): any client that reaches it can send events",
+        );
+      }
       // Bad certificate files fail the start before the spool is opened.
       const tls = config.tls === undefined ? undefined : createSinkTls(config.tls, this.logger);
       this.tls = tls;
@@ -135,6 +142,7 @@ export class Bridge {
         hasRoom: () => delivery.hasRoom(),
         waitForRoom: (signal) => delivery.waitForRoom(signal),
         fallbackIdentity: { appId: config.appId, namespace: config.namespace },
+        maxEmptyFrames: config.sinkMaxEmptyFrames,
         shutdown: this.shutdown.signal,
         logger: this.logger,
         observer: sinkObserver,
@@ -146,6 +154,16 @@ export class Bridge {
         maxMessageBytes: config.maxMessageBytes,
         handler,
         logger: this.logger,
+        limits: {
+          maxStreams: config.sinkMaxStreams,
+          maxStreamsPerConnection: config.sinkMaxStreamsPerConnection,
+          maxConnections: config.sinkMaxConnections,
+          memoryBudgetBytes: config.sinkMemoryBudgetBytes,
+          idleTimeoutMs: config.sinkIdleTimeoutMs,
+          keepaliveTimeMs: config.sinkKeepaliveTimeMs,
+          keepaliveTimeoutMs: config.sinkKeepaliveTimeoutMs,
+        },
+        onRefused: (limit) => sinkObserver.refused?.(limit),
         ...(tls === undefined ? {} : { credentials: tls.credentials }),
       });
       const address = await this.sink.start();
@@ -227,6 +245,8 @@ export class Bridge {
       frame: (outcome, bytes) => inner?.frame(outcome, bytes),
       backpressure: (ms) => inner?.backpressure(ms),
       backpressureStarted: () => inner?.backpressureStarted?.(),
+      emptyFrame: () => inner?.emptyFrame?.(),
+      refused: (limit) => inner?.refused?.(limit),
     };
   }
 }

@@ -68,8 +68,26 @@ export interface TlsConfig {
 export interface BridgeConfig {
   /** Sink address HOST:PORT; port 0 picks a free port. @default "127.0.0.1:50051" */
   readonly listen: string;
-  /** Largest inbound message, bytes. @default 4194304 */
+  /** Largest inbound message, bytes. @default 1048576 */
   readonly maxMessageBytes: number;
+  /** Event streams open at once on the sink, all connections together. @default 1024 */
+  readonly sinkMaxStreams: number;
+  /** HTTP/2 MAX_CONCURRENT_STREAMS of each sink connection. @default 8 */
+  readonly sinkMaxStreamsPerConnection: number;
+  /** TCP connections to the sink at once. @default 4096 */
+  readonly sinkMaxConnections: number;
+  /** Bytes of partly received messages the sink may hold; streams ≤ this / maxMessageBytes. @default 268435456 */
+  readonly sinkMemoryBudgetBytes: number;
+  /** A sink connection without an open stream this long is closed, ms. @default 15000 */
+  readonly sinkIdleTimeoutMs: number;
+  /** Interval of the sink's keepalive PINGs, ms. @default 30000 */
+  readonly sinkKeepaliveTimeMs: number;
+  /** A PING unanswered this long closes its connection, ms. @default 10000 */
+  readonly sinkKeepaliveTimeoutMs: number;
+  /** Empty frames one stream may send before it is refused. @default 100 */
+  readonly sinkMaxEmptyFrames: number;
+  /** A plaintext sink may listen on a non-loopback address. @default false */
+  readonly allowPlaintextPublic: boolean;
   /** Default publish format. @default "protobuf" */
   readonly format: EventFormat;
   /**

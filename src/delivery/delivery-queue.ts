@@ -1,5 +1,6 @@
 import PQueue from "p-queue";
 import type { BatchConfig, RetryConfig } from "../config/bridge-config.js";
+import { UNDECODABLE_PARTITION_KEY } from "../cloudevents/convert.js";
 import { contentTypeFor, isRawPayload, publishMetadata } from "../cloudevents/publish-format.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Logger } from "../observability/logger.js";
@@ -75,6 +76,11 @@ export class DeliveryQueue {
   private readonly random: () => number;
   private readonly window = new Map<number, Entry>();
   private readonly lanes: KeyLanes<Entry>;
+  /**
+   * Dead letters of undecodable input admitted outside the key lanes: they share one synthetic
+   * key and have no order among themselves, so they leave in bulk calls, not one call each.
+   */
+  private readonly unordered = new Set<number>();
   private readonly targets = new Map<string, Target>();
   private readonly retries = new MinHeap<Entry>((e) => e.dueAt);
   private readonly calls: PQueue;
@@ -177,6 +183,7 @@ export class DeliveryQueue {
     this.retries.clear();
     this.window.clear();
     this.lanes.clear();
+    this.unordered.clear();
     this.roomWaiters.wake();
   }
 
@@ -197,7 +204,10 @@ export class DeliveryQueue {
     const entry = toEntry(event);
     this.window.set(entry.seq, entry);
     if (entry.seq > this.loadedUpTo) this.loadedUpTo = entry.seq;
-    if (this.lanes.enqueue(entry)) this.markReady(entry);
+    if (entry.deadLetter && entry.key === UNDECODABLE_PARTITION_KEY) {
+      this.unordered.add(entry.seq);
+      this.markReady(entry);
+    } else if (this.lanes.enqueue(entry)) this.markReady(entry);
   }
 
   /** Fills the window from the spool once a quarter of it is free. */
@@ -461,7 +471,7 @@ export class DeliveryQueue {
   /** The entry leaves the window; the next event of its key becomes ready. */
   private finish(entry: Entry): void {
     this.window.delete(entry.seq);
-    const next = this.lanes.complete(entry.key);
+    const next = this.unordered.delete(entry.seq) ? undefined : this.lanes.complete(entry.key);
     if (next !== undefined) this.markReady(next);
   }
 

@@ -4,6 +4,7 @@ import type { SourceIdentity } from "../cloudevents/record.js";
 import type { EventView } from "../delivery/observer.js";
 import type { DeliveryObserver } from "../delivery/observer.js";
 import { BridgeError } from "../errors/bridge-error.js";
+import { SINK_LIMIT_NAMES, type SinkLimitName } from "../sink/sink-limits.js";
 import type { SinkObserver } from "../sink/stream-handler.js";
 import type { CommitObserver } from "../spool/group-commit.js";
 import type { SpooledEvent } from "../spool/spool.js";
@@ -78,6 +79,8 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
   private readonly dropped: Counter<"route">;
   private readonly undecodable: Counter;
   private readonly streamErrors: Counter<"code">;
+  private readonly sinkRefused: Counter<"limit">;
+  private readonly emptyFrames: Counter;
   private readonly activeStreams: Gauge;
   private readonly backpressureSeconds: Counter;
   private readonly latency: Histogram;
@@ -110,6 +113,10 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
     this.dropped = counter("events_dropped_total", "Events dropped on purpose by a route with drop: true, by route name.", ["route"]);
     this.undecodable = counter("undecodable_total", "Frames that could not be decoded; kept as io.dapr.bridge.undecodable and dead-lettered.");
     this.streamErrors = counter("stream_errors_total", "Inbound streams that ended with an error, by BridgeError code.", ["code"]);
+    this.sinkRefused = counter("sink_refused_total", "Streams and connections the sink refused by a limit: streams (sinkMaxStreams), memory_budget (sinkMemoryBudgetBytes / maxMessageBytes), connections (sinkMaxConnections), empty_frames (sinkMaxEmptyFrames).", ["limit"]);
+    // Every limit's series exists from the start (at 0), so a dashboard sees it before a refusal.
+    for (const limit of SINK_LIMIT_NAMES) this.sinkRefused.labels(limit).inc(0);
+    this.emptyFrames = counter("empty_frames_total", "Frames without any byte read from streams; counted, not kept (an EventRequest always carries an event).");
     const countStalls = (): void => this.countStalls();
     this.backpressureSeconds = new Counter({
       name: METRIC_PREFIX + "backpressure_seconds_total",
@@ -218,6 +225,14 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
         this.backpressureSeconds.inc(ms / 1000);
       }
     });
+  }
+
+  emptyFrame(): void {
+    this.guard("emptyFrame", () => this.emptyFrames.inc());
+  }
+
+  refused(limit: SinkLimitName): void {
+    this.guard("refused", () => this.sinkRefused.labels(limit).inc());
   }
 
   // ---- DeliveryObserver ----

@@ -5,6 +5,8 @@ import { grpcStatusFor } from "../errors/classify.js";
 import type { Logger } from "../observability/logger.js";
 import type { CommitGroup, GroupCommit } from "../spool/group-commit.js";
 import { resolveIdentity } from "./identity.js";
+import type { SinkLimitName } from "./sink-limits.js";
+import { ThrottledWarning } from "./throttled-warning.js";
 import type { FrameOutcome, OutboundFactory } from "./to-outbound.js";
 
 /** Hooks the stream handler calls; metrics implement them. */
@@ -16,6 +18,10 @@ export interface SinkObserver {
   backpressure(ms: number): void;
   /** The sink starts waiting for room; `backpressure` follows when the wait ends (or fails). */
   backpressureStarted?(): void;
+  /** A frame without any byte (no event) arrived; it is counted, not kept. */
+  emptyFrame?(): void;
+  /** A limit refused a stream or a connection. */
+  refused?(limit: SinkLimitName): void;
 }
 
 /** Options of {@link createStreamHandler}. */
@@ -29,6 +35,13 @@ export interface StreamHandlerOptions {
   readonly fallbackIdentity: SourceIdentity;
   /** The certificate's identity of a call (mTLS), or undefined. Throws a BridgeError to refuse the call. */
   readonly certificateIdentity?: (call: grpc.ServerReadableStream<Buffer, Buffer>) => SourceIdentity | undefined;
+  /**
+   * Empty frames one stream may send (an `EventRequest` always carries an event, so an empty
+   * frame is junk); the next ends the stream with INVALID_ARGUMENT. @default 100
+   */
+  readonly maxEmptyFrames?: number;
+  /** At most one warning about undecodable frames per stream per this many ms. @default 10000 */
+  readonly warnEveryMs?: number;
   /** Aborts every stream (shutdown). */
   readonly shutdown: AbortSignal;
   readonly logger: Logger;
@@ -74,16 +87,38 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
   observer?.streamOpened(identity);
   let last: CommitGroup | undefined;
   let frames = 0;
+  let emptyFrames = 0;
+  const maxEmptyFrames = options.maxEmptyFrames ?? 100;
+  const undecodable = new ThrottledWarning({
+    logger,
+    message: "undecodable frames kept as io.dapr.bridge.undecodable and dead-lettered",
+    ...(options.warnEveryMs === undefined ? {} : { everyMs: options.warnEveryMs }),
+  });
   try {
     for await (const frame of call as AsyncIterable<Buffer>) {
       frames++;
+      if (frame.byteLength === 0) {
+        // Nothing to keep: no dead letter, a count, and a bound on how many one stream may send.
+        observer?.emptyFrame?.();
+        if (++emptyFrames > maxEmptyFrames) {
+          observer?.refused?.("empty_frames");
+          throw new BridgeError(
+            ErrorCode.Undecodable,
+            `the stream sent more than ${maxEmptyFrames} empty frames (an EventRequest carries an event); ` +
+              "the limit is sinkMaxEmptyFrames (--sink-max-empty-frames)",
+          );
+        }
+        continue;
+      }
       const outcome = factory.fromFrame(frame, identity);
       observer?.frame(outcome, frame.byteLength);
       if (outcome.kind === "undecodable") {
-        logger.warn(
-          { bytes: frame.byteLength, appId: identity.appId, namespace: identity.namespace, error: outcome.error.message },
-          "undecodable frame kept as io.dapr.bridge.undecodable and dead-lettered",
-        );
+        undecodable.occurred({
+          bytes: frame.byteLength,
+          appId: identity.appId,
+          namespace: identity.namespace,
+          error: outcome.error.message,
+        });
       }
       if (outcome.kind !== "dropped") {
         const group = commit.add(outcome.event);
@@ -114,9 +149,13 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
     // The client got a short message; the log also carries the cause (a spool failure names its
     // file and what the operator should do), never shown to clients.
     const cause = reason.cause instanceof Error ? { cause: reason.cause.message } : {};
-    logger.info({ frames, appId: identity.appId, code: reason.code, error: reason.message, ...cause }, "stream ended with an error");
+    logger.info(
+      { frames, emptyFrames, appId: identity.appId, code: reason.code, error: reason.message, ...cause },
+      "stream ended with an error",
+    );
     throw reason;
   } finally {
+    undecodable.flush();
     call.off("cancelled", onCancel);
     options.shutdown.removeEventListener("abort", onShutdown);
   }
