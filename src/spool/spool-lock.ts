@@ -19,8 +19,11 @@ export interface SpoolLock {
   release(): void;
 }
 
-/** How long taking the lock waits out another process that is taking it at the same moment, ms. */
-const LOCK_CONTENTION_WAIT_MS = 250;
+/**
+ * How long taking the lock waits out another process taking it at the same moment, ms: long
+ * enough for a loaded machine to finish the other process's attempt; a held lock is refused after it.
+ */
+const LOCK_CONTENTION_WAIT_MS = 1_000;
 
 /** Lock files held by this process, so a second open in the same process gets a clear message. */
 const heldHere = new Set<string>();
@@ -96,7 +99,7 @@ export function acquireSpoolLock(dir: string): SpoolLock {
     closeSync(openSync(file, "a", 0o600));
     chmodSync(file, 0o600);
     clearLegacyLock(dir, file);
-    // A short busy wait, not none: two processes taking the lock at once climb SQLite's lock
+    // A busy wait, not none: two processes taking the lock at once climb SQLite's lock
     // ladder (SHARED, RESERVED, EXCLUSIVE) side by side, and without a wait both can give up,
     // leaving no holder. With one, SQLite makes the one holding only SHARED back off.
     db = new Database(file, { timeout: LOCK_CONTENTION_WAIT_MS });
