@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { RouteFilter, TlsConfig } from "./bridge-config.js";
 import { durationMs } from "./duration.js";
+import { tryParseHostPort } from "./host-port.js";
 import { filterProblems } from "../routing/filter.js";
 import { formatDaprEndpoint, parseDaprEndpoint } from "../publish/dapr-endpoint.js";
 import { normalizeTrustDomain } from "../sink/spiffe.js";
@@ -53,16 +54,10 @@ export function shapeOf<T extends SettingTable>(table: T): ShapeOf<T> {
 
 const setting = <S extends z.ZodType>(s: Setting<S>): Setting<S> => s;
 
-const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
-
 function hostPort(minPort: number) {
-  return z.string().refine(
-    (v) => {
-      const port = HOST_PORT.exec(v)?.[1];
-      return port !== undefined && Number(port) >= minPort && Number(port) <= 65535;
-    },
-    { error: `HOST:PORT with a port ${minPort}..65535 (IPv6 hosts in brackets)` },
-  );
+  return z.string().refine((v) => tryParseHostPort(v, minPort) !== undefined, {
+    error: `HOST:PORT with a port ${minPort}..65535 (IPv6 hosts in brackets)`,
+  });
 }
 
 const nonEmpty = () => z.string().min(1);
@@ -128,8 +123,7 @@ function canonicalDaprEndpoint(value: unknown): unknown {
 /** Whether a canonical Dapr endpoint has a HOST:PORT address with a port 1..65535. */
 function isDaprEndpoint(value: string): boolean {
   try {
-    const port = HOST_PORT.exec(parseDaprEndpoint(value).address)?.[1];
-    return port !== undefined && Number(port) >= 1 && Number(port) <= 65535;
+    return tryParseHostPort(parseDaprEndpoint(value).address, 1) !== undefined;
   } catch {
     return false;
   }

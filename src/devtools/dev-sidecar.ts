@@ -7,6 +7,7 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { parseHostPort } from "../config/host-port.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import {
   daprMethodCodec,
@@ -79,14 +80,6 @@ export interface DevSidecarStats {
 
 type Handler = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void;
 
-function parseListen(listen: string): string {
-  const colon = listen.lastIndexOf(":");
-  const port = Number(listen.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new BridgeError(ErrorCode.InvalidConfig, `listen: expected HOST:PORT with a port from 0 to 65535, got "${listen}"`);
-  }
-  return listen;
-}
 
 /**
  * A stand-in Dapr sidecar for tests, demos and benchmarks: a real gRPC server of Dapr's runtime
@@ -121,7 +114,8 @@ export class DevSidecar {
   #stats = { calls: 0, failuresInjected: 0, unauthenticated: 0, received: 0 };
 
   constructor(options: DevSidecarOptions = {}) {
-    this.#listen = parseListen(options.listen ?? "127.0.0.1:50001");
+    this.#listen = options.listen ?? "127.0.0.1:50001";
+    parseHostPort(this.#listen, "listen");
     this.#apiToken = options.apiToken;
     this.#print = options.print ?? false;
     this.#daprVersion = options.daprVersion ?? DEV_SIDECAR_DAPR_VERSION;
@@ -160,8 +154,8 @@ export class DevSidecar {
       });
     });
     this.#server = server;
-    const host = this.#listen.slice(0, this.#listen.lastIndexOf(":"));
-    return { address: `${host}:${port}` };
+    const { host } = parseHostPort(this.#listen, "listen");
+    return { address: `${host.includes(":") ? `[${host}]` : host}:${port}` };
   }
 
   /** Stops serving: pending (delayed) calls are cancelled, connections closed. */

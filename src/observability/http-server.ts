@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Bridge, BridgeStatus } from "../bridge.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
-import { parseHostPort } from "../sink/listen-address.js";
+import { parseHostPort } from "../config/host-port.js";
 import { capConnections, resolveHttpLimits, serverOptionsOf, type HttpLimitsOptions } from "./http-limits.js";
 import type { Logger } from "./logger.js";
 import type { BridgeMetrics, SidecarReachability } from "./metrics.js";

@@ -2,7 +2,7 @@ import net from "node:net";
 import type * as grpc from "@grpc/grpc-js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Logger } from "../observability/logger.js";
-import type { HostPort } from "./listen-address.js";
+import type { HostPort } from "../config/host-port.js";
 
 /** Options of {@link ConnectionListener}. */
 export interface ConnectionListenerOptions {

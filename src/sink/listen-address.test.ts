@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
-import { checkPlaintextExposure, isLoopbackHost } from "./listen-address.js";
+import { isLoopbackHost } from "../config/host-port.js";
+import { checkPlaintextExposure } from "./listen-address.js";
 
 describe("isLoopbackHost", () => {
   it.each([

@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { SINK_METHODS, SINK_SERVICE } from "../proto/protos.js";
 import type { Logger } from "../observability/logger.js";
 import { ConnectionListener } from "./connection-listener.js";
-import { parseHostPort } from "./listen-address.js";
+import { parseHostPort } from "../config/host-port.js";
 import { resetAfterStatus } from "./stream-reset.js";
 import {
   grpcServerOptions,

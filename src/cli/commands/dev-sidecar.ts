@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
+import { tryParseHostPort } from "../../config/host-port.js";
 import { Command } from "commander";
 import { DEV_SIDECAR_DAPR_VERSION, DevSidecar, type DevSidecarOptions } from "../../devtools/dev-sidecar.js";
 import { parseGrpcStatus, type DevSidecarFaults } from "../../devtools/dev-sidecar-faults.js";
@@ -38,7 +39,7 @@ export function devSidecarOptionsFromFlags(
   flags: DevSidecarFlags,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): DevSidecarOptions {
-  if (!/^.+:\d{1,5}$/.test(flags.listen)) throw invalidFlag("--listen", "HOST:PORT", flags.listen);
+  if (tryParseHostPort(flags.listen) === undefined) throw invalidFlag("--listen", "HOST:PORT", flags.listen);
   const faults: { -readonly [K in keyof DevSidecarFaults]?: DevSidecarFaults[K] } = {};
   if (flags.failureRate !== undefined) {
     faults.failureRate = numberFlag("--failure-rate", flags.failureRate, "a number from 0 to 1", (v) => v >= 0 && v <= 1);

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { tryParseHostPort } from "../../config/host-port.js";
 import type { EmitResult, EmitterOptions } from "../../devtools/emitter.js";
 import { emit } from "../../devtools/emitter.js";
 import { BridgeError, ErrorCode } from "../../errors/bridge-error.js";
@@ -33,7 +34,7 @@ function numberFlag(flag: string, text: string, expected: string, valid: (value:
  * what was expected and what was given.
  */
 export function emitOptionsFromFlags(flags: EmitFlags): EmitterOptions {
-  if (!/^.+:\d{1,5}$/.test(flags.target)) throw invalidFlag("--target", "HOST:PORT", flags.target);
+  if (tryParseHostPort(flags.target) === undefined) throw invalidFlag("--target", "HOST:PORT", flags.target);
   const method = SINK_METHODS.find((m): m is SinkMethod => m === flags.method);
   if (method === undefined) throw invalidFlag("--method", SINK_METHODS.join(" | "), flags.method);
   if (flags.appId === "") throw invalidFlag("--app-id", "a non-empty app id", flags.appId);
