@@ -114,7 +114,13 @@ export interface MatchResult {
  * `proto_data.value` equals the frame's inner event bytes (bridge); a naive collector publishes
  * the frame itself.
  */
-export function matchArrivals(load: BenchLoad, sentAt: readonly Float64Array[], sidecar: DevSidecar, times: readonly number[], match: PayloadMatch): MatchResult {
+export function matchArrivals(
+  load: BenchLoad,
+  sentAt: readonly Float64Array[],
+  sidecar: DevSidecar,
+  times: readonly number[],
+  match: PayloadMatch,
+): MatchResult {
   // Identical events (an actor activated twice: no time inside) share bytes; they share a key
   // too, whose order the bridge keeps, so they are matched first sent, first arrived.
   const sent = new Map<string, number[]>();

@@ -78,8 +78,13 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const runs = options.runs ?? 1;
   const streams = options.streams ?? 4;
   const chosen = SCENARIOS.filter((s) => (options.scenarios ?? SCENARIOS).includes(s));
-  if (!(Number.isInteger(events) && events >= streams)) throw new BridgeError(ErrorCode.InvalidConfig, `events must be an integer >= streams (${streams}); given ${events}`);
-  if (!(Number.isInteger(runs) && runs >= 1)) throw new BridgeError(ErrorCode.InvalidConfig, `runs must be a positive integer; given ${runs}`);
+  if (!(Number.isInteger(events) && events >= streams))
+    throw new BridgeError(
+      ErrorCode.InvalidConfig,
+      `events must be an integer >= streams (${streams}); given ${events}`,
+    );
+  if (!(Number.isInteger(runs) && runs >= 1))
+    throw new BridgeError(ErrorCode.InvalidConfig, `runs must be a positive integer; given ${runs}`);
   const machine = describeMachine();
   const startedAt = new Date().toISOString();
   const progress = options.progress ?? (() => undefined);
@@ -92,15 +97,30 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       progress(`run ${run + 1}/${runs}: ${name} (load average ${loadAverageNow().join(" ")})`);
       const scenarioLoad = name === "naive" ? sliceLoad(load, options.naiveEvents ?? Math.min(events, 5000)) : load;
       const result = await runScenario(name, { ...options.scenario, load: scenarioLoad });
-      progress(`  ${name}: ${Math.round(result.throughputPerSec)} events/s, ${result.delivered}/${result.events} delivered`);
+      progress(
+        `  ${name}: ${Math.round(result.throughputPerSec)} events/s, ${result.delivered}/${result.events} delivered`,
+      );
       runResults.push(result);
     }
     results.push(runResults);
   }
-  return { machine, loadAverageAtEnd: loadAverageNow(), startedAt, events, streams, concurrency: options.concurrency ?? 6, runs, summary: summarize(chosen, results), results };
+  return {
+    machine,
+    loadAverageAtEnd: loadAverageNow(),
+    startedAt,
+    events,
+    streams,
+    concurrency: options.concurrency ?? 6,
+    runs,
+    summary: summarize(chosen, results),
+    results,
+  };
 }
 
-function summarize(chosen: readonly ScenarioName[], results: readonly (readonly ScenarioResult[])[]): ScenarioSummary[] {
+function summarize(
+  chosen: readonly ScenarioName[],
+  results: readonly (readonly ScenarioResult[])[],
+): ScenarioSummary[] {
   const of = (name: ScenarioName): ScenarioResult[] => results.flatMap((run) => run.filter((r) => r.scenario === name));
   const med = (name: ScenarioName, pick: (r: ScenarioResult) => number | undefined): number =>
     median(of(name).map((r) => pick(r) ?? Number.NaN));

@@ -28,7 +28,12 @@ export function prepareLoad(options: LoadOptions): BenchLoad {
   const seed = options.seed ?? 1;
   const streams = Array.from({ length: streamCount }, (_, i) => {
     const count = Math.floor(options.events / streamCount) + (i < options.events % streamCount ? 1 : 0);
-    return takeEvents(count, { seed: seed + i, keyPrefix: `s${i}-`, workflowRatio: options.workflowRatio ?? 0.7, concurrency: options.concurrency ?? 50 });
+    return takeEvents(count, {
+      seed: seed + i,
+      keyPrefix: `s${i}-`,
+      workflowRatio: options.workflowRatio ?? 0.7,
+      concurrency: options.concurrency ?? 50,
+    });
   });
   return { events: options.events, streams };
 }

@@ -111,34 +111,46 @@ export interface BridgeProcessOptions {
 
 /** Starts the compiled bridge CLI on loopback port 0 and resolves once its sink listens. */
 export async function startBridgeProcess(options: BridgeProcessOptions): Promise<BridgeProcess> {
-  if (!existsSync(BRIDGE_CLI)) throw new BridgeError(ErrorCode.InvalidConfig, `${BRIDGE_CLI} is missing: run \`npm run build\` first`);
+  if (!existsSync(BRIDGE_CLI))
+    throw new BridgeError(ErrorCode.InvalidConfig, `${BRIDGE_CLI} is missing: run \`npm run build\` first`);
   const args = [
     ...(options.nodeArgs ?? []),
     BRIDGE_CLI,
     "run",
-    "--listen", "127.0.0.1:0",
-    "--metrics-listen", "",
-    "--log-level", "info",
-    "--dapr-grpc-endpoint", options.daprGrpcEndpoint,
-    "--durability", options.durability,
-    "--spool-dir", options.spoolDir,
+    "--listen",
+    "127.0.0.1:0",
+    "--metrics-listen",
+    "",
+    "--log-level",
+    "info",
+    "--dapr-grpc-endpoint",
+    options.daprGrpcEndpoint,
+    "--durability",
+    options.durability,
+    "--spool-dir",
+    options.spoolDir,
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const tail: string[] = [];
   const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail("it did not log \"sink listening\" in time"), options.startTimeoutMs ?? 30_000);
+    const timer = setTimeout(() => fail('it did not log "sink listening" in time'), options.startTimeoutMs ?? 30_000);
     function fail(why: string): void {
       clearTimeout(timer);
       child.kill("SIGKILL");
-      reject(new BridgeError(ErrorCode.Internal, `the bridge child process failed to start: ${why}; last output: ${tail.join(" | ")}`));
+      reject(
+        new BridgeError(
+          ErrorCode.Internal,
+          `the bridge child process failed to start: ${why}; last output: ${tail.join(" | ")}`,
+        ),
+      );
     }
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on("line", (line) => {
         tail.push(line);
         if (tail.length > 5) tail.shift();
-        if (!line.includes("\"sink listening\"")) return;
+        if (!line.includes('"sink listening"')) return;
         const parsed = JSON.parse(line) as { address?: unknown };
         clearTimeout(timer);
         resolve(String(parsed.address));
@@ -156,7 +168,11 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
   };
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>, timeoutMs: number): Promise<number | null> {
+async function stopChild(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
@@ -180,9 +196,14 @@ export interface BaselineProcess {
 /** Forks the compiled baseline sink child and resolves once it listens. */
 export async function startBaselineProcess(mode: BaselineMode, daprGrpcEndpoint?: string): Promise<BaselineProcess> {
   if (!existsSync(SINK_CHILD)) {
-    throw new BridgeError(ErrorCode.InvalidConfig, `${SINK_CHILD} is missing: run \`tsc -p bench/tsconfig.json\` first`);
+    throw new BridgeError(
+      ErrorCode.InvalidConfig,
+      `${SINK_CHILD} is missing: run \`tsc -p bench/tsconfig.json\` first`,
+    );
   }
-  const child = fork(SINK_CHILD, daprGrpcEndpoint === undefined ? [mode] : [mode, daprGrpcEndpoint], { stdio: "inherit" });
+  const child = fork(SINK_CHILD, daprGrpcEndpoint === undefined ? [mode] : [mode, daprGrpcEndpoint], {
+    stdio: "inherit",
+  });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const next = <T>(pick: (message: Record<string, unknown>) => T | undefined): Promise<T> =>
     new Promise((resolve, reject) => {
@@ -193,7 +214,9 @@ export async function startBaselineProcess(mode: BaselineMode, daprGrpcEndpoint?
         resolve(value);
       };
       child.on("message", onMessage);
-      void exited.then((code) => reject(new BridgeError(ErrorCode.Internal, `the ${mode} sink child exited with code ${String(code)}`)));
+      void exited.then((code) =>
+        reject(new BridgeError(ErrorCode.Internal, `the ${mode} sink child exited with code ${String(code)}`)),
+      );
     });
   const address = await next((m) => (typeof m["address"] === "string" ? m["address"] : undefined));
   const pid = child.pid ?? 0;

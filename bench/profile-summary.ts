@@ -47,7 +47,12 @@ export function selfTimes(profile: CpuProfile): SelfTimeRow[] {
     // Each sample's time is the delta to the next one.
     samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[i + 1] ?? deltas[i] ?? 0)));
   } else {
-    const perHit = (profile.endTime - profile.startTime) / Math.max(1, profile.nodes.reduce((n, x) => n + (x.hitCount ?? 0), 0));
+    const perHit =
+      (profile.endTime - profile.startTime) /
+      Math.max(
+        1,
+        profile.nodes.reduce((n, x) => n + (x.hitCount ?? 0), 0),
+      );
     for (const node of profile.nodes) selfUs.set(node.id, (node.hitCount ?? 0) * perHit);
   }
   const merged = new Map<string, number>();
@@ -75,7 +80,9 @@ export function selfTimesByFile(rows: readonly SelfTimeRow[]): SelfTimeRow[] {
     entry.pct += row.selfPercent;
     merged.set(file, entry);
   }
-  return [...merged].map(([file, e]) => ({ function: file, selfMs: e.ms, selfPercent: e.pct })).sort((a, b) => b.selfMs - a.selfMs);
+  return [...merged]
+    .map(([file, e]) => ({ function: file, selfMs: e.ms, selfPercent: e.pct }))
+    .sort((a, b) => b.selfMs - a.selfMs);
 }
 
 /** Reads a `.cpuprofile` file. */
@@ -107,6 +114,8 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLTo
   }
   for (const file of profilesIn(target)) {
     const rows = selfTimes(readProfile(file));
-    process.stdout.write(`${file}\n\ntop functions by self time:\n${table(rows, top)}\n\nby file:\n${table(selfTimesByFile(rows), 15)}\n\n`);
+    process.stdout.write(
+      `${file}\n\ntop functions by self time:\n${table(rows, top)}\n\nby file:\n${table(selfTimesByFile(rows), 15)}\n\n`,
+    );
   }
 }

@@ -15,7 +15,20 @@ function fmt(value: number, digits = 0): string {
 
 /** The summary as an aligned text table. */
 export function formatTable(report: BenchReport): string {
-  const header = ["scenario", "events/s", "×ceiling", "×naive", "rate(lat)", "p50 ms", "p99 ms", "max ms", "peak RSS MB", "drain ev/s", "drain ms", "cpu% bench/sut"];
+  const header = [
+    "scenario",
+    "events/s",
+    "×ceiling",
+    "×naive",
+    "rate(lat)",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "peak RSS MB",
+    "drain ev/s",
+    "drain ms",
+    "cpu% bench/sut",
+  ];
   const rows = report.summary.map((s) => [
     s.scenario,
     fmt(s.throughputPerSec),
@@ -31,7 +44,8 @@ export function formatTable(report: BenchReport): string {
     `${fmt(s.benchCpuPercent)}/${fmt(s.sutCpuPercent)}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
   const m = report.machine;
   return [
     `machine: ${m.cores} × ${m.cpuModel}, ${m.totalMemoryMb} MB, ${m.platform}, node ${m.node}; load average ${m.loadAverageAtStart.join(" ")} at start, ${report.loadAverageAtEnd.join(" ")} at end`,
@@ -47,7 +61,13 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
   const disk = get("bridge-disk");
   const memory = get("bridge-memory");
   const outage = get("bridge-disk-outage");
-  const check = (target: string, value: number | undefined, bound: number, atLeast: boolean, digits = 2): TargetCheck => {
+  const check = (
+    target: string,
+    value: number | undefined,
+    bound: number,
+    atLeast: boolean,
+    digits = 2,
+  ): TargetCheck => {
     if (value === undefined || !Number.isFinite(value)) return { target, measured: "not measured" };
     return { target, measured: fmt(value, digits), met: atLeast ? value >= bound : value <= bound };
   };

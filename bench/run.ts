@@ -14,15 +14,20 @@ import { SCENARIOS, type ScenarioName } from "./scenario-types.js";
 function integer(name: string, min: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}; given ${value}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}; given ${value}`);
     return n;
   };
 }
 
 function scenarioList(value: string): ScenarioName[] {
-  const names = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   for (const name of names) {
-    if (!(SCENARIOS as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown scenario ${name}; expected some of ${SCENARIOS.join(",")}`);
+    if (!(SCENARIOS as readonly string[]).includes(name))
+      throw new InvalidArgumentError(`unknown scenario ${name}; expected some of ${SCENARIOS.join(",")}`);
   }
   return names as ScenarioName[];
 }
@@ -46,11 +51,30 @@ const program = new Command("bench")
   .option("--runs <k>", "repetitions (the table shows medians)", integer("--runs", 1), 1)
   .option("--json <path>", "where to write the JSON report", "bench/results.json")
   .option("--scenarios <list>", `comma-separated, of ${SCENARIOS.join(",")}`, scenarioList)
-  .option("--naive-events <n>", "events of the naive scenario (a prefix of the same load) [default: min(events, 5000)]", integer("--naive-events", 1))
-  .option("--concurrency <n>", "workflow instances (and actor activations) in flight per stream: the active partition keys", integer("--concurrency", 1), 50)
-  .option("--bridge-arg <flag>", "extra flag for the bridge children, repeatable (e.g. --bridge-arg=--ordering --bridge-arg=none)", (v: string, all: string[]) => [...all, v], [] as string[])
+  .option(
+    "--naive-events <n>",
+    "events of the naive scenario (a prefix of the same load) [default: min(events, 5000)]",
+    integer("--naive-events", 1),
+  )
+  .option(
+    "--concurrency <n>",
+    "workflow instances (and actor activations) in flight per stream: the active partition keys",
+    integer("--concurrency", 1),
+    50,
+  )
+  .option(
+    "--bridge-arg <flag>",
+    "extra flag for the bridge children, repeatable (e.g. --bridge-arg=--ordering --bridge-arg=none)",
+    (v: string, all: string[]) => [...all, v],
+    [] as string[],
+  )
   .option("--streams <n>", "emitter streams (simulated daprd sidecars)", integer("--streams", 1), 4)
-  .option("--latency-seconds <s>", "length of each fixed-rate latency phase; 0 skips them", integer("--latency-seconds", 0), 5)
+  .option(
+    "--latency-seconds <s>",
+    "length of each fixed-rate latency phase; 0 skips them",
+    integer("--latency-seconds", 0),
+    5,
+  )
   .option("--profile <dir>", "write a CPU profile of the bridge child during bridge-disk into DIR")
   .action(async (flags: Flags) => {
     const profileDir = flags.profile === undefined ? undefined : path.resolve(flags.profile);
@@ -74,7 +98,10 @@ const program = new Command("bench")
     await mkdir(path.dirname(path.resolve(flags.json)), { recursive: true });
     await writeFile(flags.json, `${JSON.stringify({ ...report, targets }, null, 2)}\n`);
     process.stdout.write(`\nJSON report: ${flags.json}\n`);
-    if (profileDir !== undefined) process.stdout.write(`CPU profile(s) in ${profileDir}; summarise with node dist/bench/profile-summary.js ${profileDir}\n`);
+    if (profileDir !== undefined)
+      process.stdout.write(
+        `CPU profile(s) in ${profileDir}; summarise with node dist/bench/profile-summary.js ${profileDir}\n`,
+      );
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => exitWith(error));

@@ -16,7 +16,11 @@ interface BaselineHandle {
   peakRssMb(): number | undefined;
 }
 
-async function startHandle(mode: BaselineMode, placement: "child" | "in-process", sidecar?: string): Promise<BaselineHandle> {
+async function startHandle(
+  mode: BaselineMode,
+  placement: "child" | "in-process",
+  sidecar?: string,
+): Promise<BaselineHandle> {
   if (placement === "child") {
     const child = await startBaselineProcess(mode, sidecar);
     return { ...child, address: child.address, peakRssMb: () => (child.rss.sample(), child.rss.peakMb) };
@@ -32,7 +36,11 @@ async function startHandle(mode: BaselineMode, placement: "child" | "in-process"
 }
 
 /** Per-stream in-order latencies at a baseline sink: frame j of stream i is its j-th arrival. */
-function sinkLatencies(load: BenchLoad, sentAt: readonly Float64Array[], report: BaselineReport): { latencies: number[]; last: number } {
+function sinkLatencies(
+  load: BenchLoad,
+  sentAt: readonly Float64Array[],
+  report: BaselineReport,
+): { latencies: number[]; last: number } {
   const latencies: number[] = [];
   let last = Number.NaN;
   load.streams.forEach((frames, stream) => {
@@ -58,16 +66,32 @@ export async function runBaselineScenario(mode: BaselineMode, options: ScenarioO
   let handle: BaselineHandle | undefined;
   try {
     handle = await startHandle(mode, options.placement ?? "child", sidecarAddress);
-    const phase = async (load: BenchLoad, ratePerSec: number): Promise<{ delivered: number; latencies: number[]; last: number; startedAt: number }> => {
+    const phase = async (
+      load: BenchLoad,
+      ratePerSec: number,
+    ): Promise<{ delivered: number; latencies: number[]; last: number; startedAt: number }> => {
       await handle?.reset();
       recorder?.reset();
       const arrived = recorder?.waitForCount(load.events, timeoutMs, options.signal);
-      const sent = await drive(load, { target: handle?.address ?? "", ratePerSec, ...(options.signal === undefined ? {} : { signal: options.signal }) });
-      if (!sent.acknowledged) throw new BridgeError(ErrorCode.Internal, `the ${mode} sink did not acknowledge every stream: ${sent.error ?? "unknown"}`);
+      const sent = await drive(load, {
+        target: handle?.address ?? "",
+        ratePerSec,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      if (!sent.acknowledged)
+        throw new BridgeError(
+          ErrorCode.Internal,
+          `the ${mode} sink did not acknowledge every stream: ${sent.error ?? "unknown"}`,
+        );
       if (sidecar !== undefined && recorder !== undefined) {
         await arrived;
         const matched = matchArrivals(load, sent.sentAt, sidecar, recorder.times, "raw-frame");
-        return { delivered: matched.delivered, latencies: matched.latencies, last: matched.lastArrival, startedAt: sent.startedAt };
+        return {
+          delivered: matched.delivered,
+          latencies: matched.latencies,
+          last: matched.lastArrival,
+          startedAt: sent.startedAt,
+        };
       }
       const report = (await handle?.report()) ?? { processed: 0, arrivals: {} };
       const { latencies, last } = sinkLatencies(load, sent.sentAt, report);
@@ -82,7 +106,10 @@ export async function runBaselineScenario(mode: BaselineMode, options: ScenarioO
     let latency: ScenarioResult["latency"];
     if (latencySeconds > 0) {
       const ratePerSec = Math.max(1, Math.round(throughputPerSec / 2));
-      const load = sliceLoad(options.load, Math.max(options.load.streams.length, Math.round(ratePerSec * latencySeconds)));
+      const load = sliceLoad(
+        options.load,
+        Math.max(options.load.streams.length, Math.round(ratePerSec * latencySeconds)),
+      );
       const paced = await phase(load, ratePerSec);
       latency = { ...summarizeLatency(paced.latencies), ratePerSec, delivered: paced.delivered, events: load.events };
     }

@@ -57,13 +57,27 @@ export async function runBridgeScenario(scenario: BridgeScenario, options: Scena
       const arrived = recorder.waitForCount(load.events, timeoutMs, options.signal);
       // A failed phase must not leave this wait to reject unobserved.
       arrived.catch(() => undefined);
-      const sent = await drive(load, { target, ratePerSec, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+      const sent = await drive(load, {
+        target,
+        ratePerSec,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
       const acceptedAt = wallClockMs();
-      if (!sent.acknowledged) throw new BridgeError(ErrorCode.Internal, `the bridge did not acknowledge every stream: ${sent.error ?? "unknown"}`);
+      if (!sent.acknowledged)
+        throw new BridgeError(
+          ErrorCode.Internal,
+          `the bridge did not acknowledge every stream: ${sent.error ?? "unknown"}`,
+        );
       beforeArrivals?.();
       await arrived;
       const matched = matchArrivals(load, sent.sentAt, sidecar, recorder.times, "cloudevent");
-      return { delivered: matched.delivered, latencies: matched.latencies, startedAt: sent.startedAt, lastArrival: matched.lastArrival, acceptedAt };
+      return {
+        delivered: matched.delivered,
+        latencies: matched.latencies,
+        startedAt: sent.startedAt,
+        lastArrival: matched.lastArrival,
+        acceptedAt,
+      };
     };
     let recoveredAt = 0;
     const cpuOf = measureCpu(bridge.pid);
@@ -91,7 +105,10 @@ export async function runBridgeScenario(scenario: BridgeScenario, options: Scena
     let latency: ScenarioResult["latency"];
     if (!outage && latencySeconds > 0) {
       const ratePerSec = Math.max(1, Math.round(throughputPerSec / 2));
-      const load = sliceLoad(options.load, Math.max(options.load.streams.length, Math.round(ratePerSec * latencySeconds)));
+      const load = sliceLoad(
+        options.load,
+        Math.max(options.load.streams.length, Math.round(ratePerSec * latencySeconds)),
+      );
       const paced = await phase(load, ratePerSec);
       latency = { ...summarizeLatency(paced.latencies), ratePerSec, delivered: paced.delivered, events: load.events };
     }

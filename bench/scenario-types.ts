@@ -55,7 +55,11 @@ export interface ScenarioResult {
   /** delivered / elapsed, events/s. */
   readonly throughputPerSec: number;
   /** The fixed-rate phase at half the measured maximum. */
-  readonly latency?: LatencySummary & { readonly ratePerSec: number; readonly delivered: number; readonly events: number };
+  readonly latency?: LatencySummary & {
+    readonly ratePerSec: number;
+    readonly delivered: number;
+    readonly events: number;
+  };
   /** Peak VmRSS of the process under test (bridge or baseline sink child), MB. */
   readonly peakRssMb?: number;
   readonly outage?: OutageFigures;

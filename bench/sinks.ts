@@ -36,7 +36,10 @@ export interface BaselineSink {
   close(): Promise<void>;
 }
 
-type Handler = (call: grpc.ServerReadableStream<Buffer, Record<string, never>>, callback: grpc.sendUnaryData<Record<string, never>>) => void;
+type Handler = (
+  call: grpc.ServerReadableStream<Buffer, Record<string, never>>,
+  callback: grpc.sendUnaryData<Record<string, never>>,
+) => void;
 
 /**
  * Starts a baseline sink on loopback port 0, speaking the real `SinkEventsAlpha` service:
@@ -52,7 +55,11 @@ export async function startBaselineSink(options: BaselineSinkOptions): Promise<B
   let dapr: DaprClient | undefined;
   if (options.mode === "naive") {
     const endpoint = options.daprGrpcEndpoint;
-    if (endpoint === undefined) throw new BridgeError(ErrorCode.InvalidConfig, "the naive sink needs daprGrpcEndpoint (the dev sidecar's HOST:PORT)");
+    if (endpoint === undefined)
+      throw new BridgeError(
+        ErrorCode.InvalidConfig,
+        "the naive sink needs daprGrpcEndpoint (the dev sidecar's HOST:PORT)",
+      );
     const colon = endpoint.lastIndexOf(":");
     dapr = new DaprClient({
       daprHost: endpoint.slice(0, colon),
@@ -68,13 +75,15 @@ export async function startBaselineSink(options: BaselineSinkOptions): Promise<B
     void (async () => {
       for await (const frame of call as AsyncIterable<Buffer>) {
         requestType.decode(frame);
-        if (dapr !== undefined) await dapr.pubsub.publish(pubsub, topic, frame, { contentType: "application/octet-stream" });
+        if (dapr !== undefined)
+          await dapr.pubsub.publish(pubsub, topic, frame, { contentType: "application/octet-stream" });
         processed++;
         (arrivals[stream] ??= []).push(wallClockMs());
       }
     })().then(
       () => callback(null, {}),
-      (error: unknown) => callback({ code: grpc.status.INTERNAL, details: BridgeError.from(error, "the baseline sink failed").message }),
+      (error: unknown) =>
+        callback({ code: grpc.status.INTERNAL, details: BridgeError.from(error, "the baseline sink failed").message }),
     );
   };
   const server = new grpc.Server();

@@ -30,7 +30,9 @@ export function median(values: readonly number[]): number {
   const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (finite.length === 0) return Number.NaN;
   const middle = Math.floor(finite.length / 2);
-  return finite.length % 2 === 1 ? (finite[middle] ?? Number.NaN) : ((finite[middle - 1] ?? 0) + (finite[middle] ?? 0)) / 2;
+  return finite.length % 2 === 1
+    ? (finite[middle] ?? Number.NaN)
+    : ((finite[middle - 1] ?? 0) + (finite[middle] ?? 0)) / 2;
 }
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes of one machine. */

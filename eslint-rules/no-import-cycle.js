@@ -63,7 +63,11 @@ export const noImportCycle = {
       Program(node) {
         const cycle = cycleThrough(graphOf(root), file);
         if (cycle !== undefined) {
-          context.report({ node, messageId: "cycle", data: { cycle: cycle.map((f) => path.relative(root, f)).join(" → ") } });
+          context.report({
+            node,
+            messageId: "cycle",
+            data: { cycle: cycle.map((f) => path.relative(root, f)).join(" → ") },
+          });
         }
       },
     };

@@ -59,7 +59,9 @@ function sumFile(modfile) {
 function inputsHash(modfile, go, version) {
   const hash = createHash("sha256");
   hash.update(`${go}\n${TAGS}\n${version}\n`);
-  const goFiles = readdirSync(sourceDir).filter((name) => name.endsWith(".go")).sort();
+  const goFiles = readdirSync(sourceDir)
+    .filter((name) => name.endsWith(".go"))
+    .sort();
   for (const name of [...goFiles, modfile, sumFile(modfile)]) {
     const file = path.join(sourceDir, name);
     hash.update(`${name}\n`);

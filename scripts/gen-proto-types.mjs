@@ -43,8 +43,30 @@ async function generate() {
   try {
     const js = path.join(dir, "protos.js");
     const dts = path.join(dir, "protos.d.ts");
-    const noCode = ["--no-create", "--no-encode", "--no-decode", "--no-verify", "--no-convert", "--no-delimited", "--no-service"];
-    await run(pbjs.main, ["-t", "static-module", "-w", "es6", "--keep-case", ...noCode, "-p", protoDir, "-p", protobufjsDir, "-o", js, ...PROTOS.map((p) => path.join(protoDir, p))]);
+    const noCode = [
+      "--no-create",
+      "--no-encode",
+      "--no-decode",
+      "--no-verify",
+      "--no-convert",
+      "--no-delimited",
+      "--no-service",
+    ];
+    await run(pbjs.main, [
+      "-t",
+      "static-module",
+      "-w",
+      "es6",
+      "--keep-case",
+      ...noCode,
+      "-p",
+      protoDir,
+      "-p",
+      protobufjsDir,
+      "-o",
+      js,
+      ...PROTOS.map((p) => path.join(protoDir, p)),
+    ]);
     await run(pbts.main, ["--no-comments", "-o", dts, js]);
     return toModule(readFileSync(dts, "utf8"));
   } finally {
@@ -60,7 +82,8 @@ function toModule(declarations) {
     .replace(/^export namespace /gm, "export declare namespace ");
   // Without encoders and decoders nothing names protobufjs itself.
   if (body.split("$protobuf").length === 2) body = body.replace('import type * as $protobuf from "protobufjs";\n', "");
-  if (!body.includes("export declare namespace ")) throw new Error("pbts output has no namespaces: has its format changed?");
+  if (!body.includes("export declare namespace "))
+    throw new Error("pbts output has no namespaces: has its format changed?");
   return BANNER + body;
 }
 

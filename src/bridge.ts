@@ -46,7 +46,9 @@ export interface BridgeOptions {
 }
 
 function isCommitObserver(value: unknown): value is CommitObserver {
-  return typeof value === "object" && value !== null && typeof (value as Partial<CommitObserver>).committed === "function";
+  return (
+    typeof value === "object" && value !== null && typeof (value as Partial<CommitObserver>).committed === "function"
+  );
 }
 
 /**
@@ -75,7 +77,8 @@ export class Bridge {
 
   /** Opens the spool, starts delivering its backlog, and starts the sink. Resolves with the sink's address. */
   async start(): Promise<string> {
-    if (this.state !== "created") throw new BridgeError(ErrorCode.Internal, `start() called on a bridge that is ${this.state}`);
+    if (this.state !== "created")
+      throw new BridgeError(ErrorCode.Internal, `start() called on a bridge that is ${this.state}`);
     this.state = "starting";
     const config = this.config;
     try {
@@ -209,7 +212,10 @@ export class Bridge {
     await this.sink?.stop(Math.min(timeoutMs, 2000));
     this.commit?.flush();
     const drained = (await this.delivery?.drain(timeoutMs)) ?? true;
-    this.logger.info({ drained, spool: this.spool?.stats() }, drained ? "drained" : "drain timed out; the rest stays in the spool");
+    this.logger.info(
+      { drained, spool: this.spool?.stats() },
+      drained ? "drained" : "drain timed out; the rest stays in the spool",
+    );
     return drained;
   }
 

@@ -4,7 +4,14 @@
 export { Bridge } from "./bridge.js";
 export type { BridgeOptions, BridgeState, BridgeStatus } from "./bridge.js";
 
-export type { BatchConfig, BridgeConfig, RetryConfig, RouteConfig, RouteFilter, TlsConfig } from "./config/bridge-config.js";
+export type {
+  BatchConfig,
+  BridgeConfig,
+  RetryConfig,
+  RouteConfig,
+  RouteFilter,
+  TlsConfig,
+} from "./config/bridge-config.js";
 export { maskSecrets, resolveConfig, validateConfig } from "./config/load.js";
 export type { ConfigResult, ResolveConfigOptions } from "./config/load.js";
 

@@ -46,7 +46,10 @@ describe("a wrong API token", () => {
     });
     const { logger, lines } = capture();
     const metrics = new BridgeMetrics({ defaultMetrics: false });
-    const wrong = new Bridge({ ...config, daprApiToken: "a-wrong-token" }, { logger, deliveryObserver: metrics, sinkObserver: metrics });
+    const wrong = new Bridge(
+      { ...config, daprApiToken: "a-wrong-token" },
+      { logger, deliveryObserver: metrics, sinkObserver: metrics },
+    );
     metrics.bindStatus(() => wrong.status());
     let wrongOpen = true;
     closers.push(async () => {

@@ -23,7 +23,11 @@ async function backpressureSeconds(metrics: BridgeMetrics): Promise<number> {
 }
 
 /** Scrapes until `ok` holds; rejects after `timeoutMs`. */
-async function scrapeUntil(metrics: BridgeMetrics, ok: (seconds: number) => boolean, timeoutMs = 20_000): Promise<number> {
+async function scrapeUntil(
+  metrics: BridgeMetrics,
+  ok: (seconds: number) => boolean,
+  timeoutMs = 20_000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const seconds = await backpressureSeconds(metrics);
@@ -41,11 +45,14 @@ describe("backpressure_seconds_total", () => {
     const spool = tempDir("bridge-backpressure-");
     const logger = silentLogger();
     const metrics = new BridgeMetrics({ logger, defaultMetrics: false });
-    const bridge = new Bridge(testConfig({ daprGrpcEndpoint: address, spoolDir: spool.dir, durability: "disk", spoolMaxEvents: 50 }), {
-      logger,
-      deliveryObserver: metrics,
-      sinkObserver: metrics,
-    });
+    const bridge = new Bridge(
+      testConfig({ daprGrpcEndpoint: address, spoolDir: spool.dir, durability: "disk", spoolMaxEvents: 50 }),
+      {
+        logger,
+        deliveryObserver: metrics,
+        sinkObserver: metrics,
+      },
+    );
     closers.push(async () => {
       await bridge.close();
       spool.remove();

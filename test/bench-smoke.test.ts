@@ -7,7 +7,12 @@ describe("bench harness (smoke)", () => {
   const load = prepareLoad({ events: 200, streams: 2, seed: 7 });
 
   it("ceiling: the decode-and-discard sink processes every event", async () => {
-    const result = await runScenario("ceiling", { load, placement: "in-process", latencySeconds: 0, timeoutMs: 30_000 });
+    const result = await runScenario("ceiling", {
+      load,
+      placement: "in-process",
+      latencySeconds: 0,
+      timeoutMs: 30_000,
+    });
     expect(result.events).toBe(200);
     expect(result.delivered).toBe(200);
   });

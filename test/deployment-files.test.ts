@@ -22,13 +22,17 @@ function isRecord(value: unknown): value is Doc {
 }
 const rec = (value: unknown): Doc => (isRecord(value) ? value : {});
 const list = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
-const str = (value: unknown): string | undefined => (typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined);
+const str = (value: unknown): string | undefined =>
+  typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
 const strings = (value: unknown): string[] => list(value).flatMap((v) => str(v) ?? []);
 
 /** Compose's `${VAR:-default}` / `${VAR}` interpolation, over a parsed document. */
 function interpolate(value: unknown, env: Readonly<Record<string, string>>): unknown {
   if (typeof value === "string") {
-    return value.replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => env[name] ?? fallback ?? "");
+    return value.replace(
+      /\$\{(\w+)(?::?-([^}]*))?\}/g,
+      (_m, name: string, fallback: string | undefined) => env[name] ?? fallback ?? "",
+    );
   }
   if (Array.isArray(value)) return value.map((v) => interpolate(v, env));
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
@@ -59,7 +63,8 @@ function yamlFiles(dir: string): string[] {
 }
 function docsOf(file: string): Doc[] {
   return parseAllDocuments(readFileSync(file, "utf8")).flatMap((d) => {
-    if (d.errors.length > 0) throw new Error(`${path.relative(ROOT, file)}: ${d.errors.map((e) => e.message).join("; ")}`);
+    if (d.errors.length > 0)
+      throw new Error(`${path.relative(ROOT, file)}: ${d.errors.map((e) => e.message).join("; ")}`);
     const js: unknown = d.toJS();
     return isRecord(js) ? [js] : [];
   });
@@ -122,14 +127,18 @@ function resourceDirs(svc: Doc): { dirs: string[]; problems: string[] } {
   const dirs: string[] = [];
   const problems: string[] = [];
   for (const target of flagValues(command(svc), "-resources-path")) {
-    const mount = mounts.find(([, inside]) => inside !== undefined && (target === inside || target.startsWith(`${inside}/`)));
+    const mount = mounts.find(
+      ([, inside]) => inside !== undefined && (target === inside || target.startsWith(`${inside}/`)),
+    );
     if (mount === undefined) {
       problems.push(`-resources-path ${target} is not under a mounted folder`);
       continue;
     }
     const host = path.resolve(ROOT, mount[0] ?? "", path.relative(mount[1] ?? "", target));
-    if (host !== COMPONENTS && !host.startsWith(COMPONENTS + path.sep)) problems.push(`-resources-path ${target} is ${host}, not under components/`);
-    else if (!existsSync(host) || !statSync(host).isDirectory()) problems.push(`-resources-path ${target}: ${host} missing`);
+    if (host !== COMPONENTS && !host.startsWith(COMPONENTS + path.sep))
+      problems.push(`-resources-path ${target} is ${host}, not under components/`);
+    else if (!existsSync(host) || !statSync(host).isDirectory())
+      problems.push(`-resources-path ${target}: ${host} missing`);
     else dirs.push(host);
   }
   if (dirs.length === 0 && problems.length === 0) problems.push("no -resources-path");
@@ -144,11 +153,16 @@ function composeWiringProblems(compose: Compose): string[] {
   const metrics = portOf(flag(bridge, "--metrics-listen"));
   // The bridge runs in its sidecar's network namespace: the ports are published there.
   const sidecar = service(compose, "bridge-dapr");
-  if (str(service(compose, "bridge")["network_mode"]) !== "service:bridge-dapr") problems.push("bridge: not network_mode service:bridge-dapr");
+  if (str(service(compose, "bridge")["network_mode"]) !== "service:bridge-dapr")
+    problems.push("bridge: not network_mode service:bridge-dapr");
   const published = strings(sidecar["ports"]).map((p) => Number(p.split(":").at(-1)));
-  for (const [what, port] of [["--listen", listen], ["--metrics-listen", metrics]] as const) {
+  for (const [what, port] of [
+    ["--listen", listen],
+    ["--metrics-listen", metrics],
+  ] as const) {
     if (port === undefined) problems.push(`bridge: no ${what} HOST:PORT`);
-    else if (!published.includes(port)) problems.push(`bridge: ${what} port ${port} not in bridge-dapr's ports ${published.join(", ")}`);
+    else if (!published.includes(port))
+      problems.push(`bridge: ${what} port ${port} not in bridge-dapr's ports ${published.join(", ")}`);
   }
   const health = JSON.stringify(service(compose, "bridge")["healthcheck"] ?? "");
   if (!health.includes(`:${metrics}/readyz`)) problems.push(`bridge: healthcheck does not probe :${metrics}/readyz`);
@@ -158,25 +172,32 @@ function composeWiringProblems(compose: Compose): string[] {
   if (!aliases.includes("bridge")) problems.push("bridge-dapr: no network alias bridge (the emitter's target host)");
 
   const daprPort = Number(flag(command(sidecar), "-dapr-grpc-port") ?? "50001");
-  if (portOf(flag(bridge, "--dapr-grpc-endpoint")) !== daprPort) problems.push(`bridge: --dapr-grpc-endpoint does not reach daprd's port ${daprPort}`);
+  if (portOf(flag(bridge, "--dapr-grpc-endpoint")) !== daprPort)
+    problems.push(`bridge: --dapr-grpc-endpoint does not reach daprd's port ${daprPort}`);
   const bridgeId = flag(command(sidecar), "-app-id") ?? "";
   const loaded = resourceDirs(sidecar);
   problems.push(...loaded.problems.map((p) => `bridge-dapr: ${p}`));
   const resources = resourcesIn(loaded.dirs).filter((d) => inScope(d, bridgeId));
   const pubsub = flag(bridge, "--pubsub") ?? "pubsub";
   const components = named(resources, "Component").filter((c) => nameOf(c) === pubsub);
-  if (components.length !== 1) problems.push(`bridge-dapr: ${components.length} Components named ${pubsub} (want exactly 1)`);
+  if (components.length !== 1)
+    problems.push(`bridge-dapr: ${components.length} Components named ${pubsub} (want exactly 1)`);
   for (const r of named(resources, "Resiliency")) {
     for (const target of Object.keys(rec(rec(rec(r["spec"])["targets"])["components"]))) {
-      if (!named(resources, "Component").some((c) => nameOf(c) === target)) problems.push(`Resiliency ${nameOf(r)}: no Component ${target}`);
+      if (!named(resources, "Component").some((c) => nameOf(c) === target))
+        problems.push(`Resiliency ${nameOf(r)}: no Component ${target}`);
     }
   }
 
-  const topics = [flag(bridge, "--topic") ?? "dapr-events", flag(bridge, "--dead-letter-topic") ?? "dapr-events-deadletter"];
+  const topics = [
+    flag(bridge, "--topic") ?? "dapr-events",
+    flag(bridge, "--dead-letter-topic") ?? "dapr-events-deadletter",
+  ];
   const subscriber = service(compose, "subscriber-dapr");
   const subscriberId = flag(command(subscriber), "-app-id") ?? "";
   const appPort = str(rec(service(compose, "subscriber")["environment"])["APP_PORT"]);
-  if (flag(command(subscriber), "-app-port") !== appPort) problems.push(`subscriber-dapr: -app-port is not the app's APP_PORT ${appPort}`);
+  if (flag(command(subscriber), "-app-port") !== appPort)
+    problems.push(`subscriber-dapr: -app-port is not the app's APP_PORT ${appPort}`);
   const subLoaded = resourceDirs(subscriber);
   problems.push(...subLoaded.problems.map((p) => `subscriber-dapr: ${p}`));
   const subResources = resourcesIn(subLoaded.dirs).filter((d) => inScope(d, subscriberId));
@@ -190,14 +211,19 @@ function composeWiringProblems(compose: Compose): string[] {
   for (const s of subscriptions) {
     const spec = rec(s["spec"]);
     const where = `Subscription ${nameOf(s)}`;
-    if (!topics.includes(str(spec["topic"]) ?? "")) problems.push(`${where}: topic ${str(spec["topic"])} is not a bridge topic (${topics.join(", ")})`);
+    if (!topics.includes(str(spec["topic"]) ?? ""))
+      problems.push(`${where}: topic ${str(spec["topic"])} is not a bridge topic (${topics.join(", ")})`);
     const dlq = str(spec["deadLetterTopic"]);
-    if (dlq !== undefined && !topics.includes(dlq)) problems.push(`${where}: deadLetterTopic ${dlq} is not a bridge topic`);
-    if (!named(subResources, "Component").some((c) => nameOf(c) === spec["pubsubname"])) problems.push(`${where}: no Component ${str(spec["pubsubname"])}`);
-    if ((rec(spec["metadata"])["rawPayload"] === "true") !== (format === "protobuf")) problems.push(`${where}: rawPayload does not fit format ${format}`);
+    if (dlq !== undefined && !topics.includes(dlq))
+      problems.push(`${where}: deadLetterTopic ${dlq} is not a bridge topic`);
+    if (!named(subResources, "Component").some((c) => nameOf(c) === spec["pubsubname"]))
+      problems.push(`${where}: no Component ${str(spec["pubsubname"])}`);
+    if ((rec(spec["metadata"])["rawPayload"] === "true") !== (format === "protobuf"))
+      problems.push(`${where}: rawPayload does not fit format ${format}`);
     const routes = rec(spec["routes"]);
     for (const route of [str(routes["default"]), ...list(routes["rules"]).map((r) => str(rec(r)["path"]))]) {
-      if (route === undefined || !server.includes(`"${route}"`)) problems.push(`${where}: route ${route} not served by examples/subscriber/server.mjs`);
+      if (route === undefined || !server.includes(`"${route}"`))
+        problems.push(`${where}: route ${route} not served by examples/subscriber/server.mjs`);
     }
   }
   return problems;
@@ -222,13 +248,18 @@ function durationOf(value: unknown, unitMs = 1000): number | undefined {
 function composeShutdownProblems(compose: Compose): string[] {
   const problems: string[] = [];
   const bridge = service(compose, "bridge");
-  if (str(bridge["network_mode"]) !== "service:bridge-dapr") problems.push("bridge: not in bridge-dapr's namespace, so compose would stop the sidecar first");
+  if (str(bridge["network_mode"]) !== "service:bridge-dapr")
+    problems.push("bridge: not in bridge-dapr's namespace, so compose would stop the sidecar first");
   const drain = drainTimeoutMs(command(bridge));
   const grace = durationOf(bridge["stop_grace_period"] ?? "10s");
-  if (drain === undefined || grace === undefined || !(grace > drain)) problems.push(`bridge: stop_grace_period ${str(bridge["stop_grace_period"])} is not above --drain-timeout (${drain} ms)`);
+  if (drain === undefined || grace === undefined || !(grace > drain))
+    problems.push(
+      `bridge: stop_grace_period ${str(bridge["stop_grace_period"])} is not above --drain-timeout (${drain} ms)`,
+    );
   const image = str(service(compose, "bridge-dapr")["image"]) ?? "";
   const tested = /github\.com\/dapr\/dapr v(\S+)/.exec(readFileSync(path.join(ROOT, "test/daprd/go.mod"), "utf8"))?.[1];
-  if (tested === undefined || !image.endsWith(`:${tested}`)) problems.push(`bridge-dapr: image ${image} is not the daprd the real-Dapr tests run (${tested})`);
+  if (tested === undefined || !image.endsWith(`:${tested}`))
+    problems.push(`bridge-dapr: image ${image} is not the daprd the real-Dapr tests run (${tested})`);
   return problems;
 }
 
@@ -240,7 +271,8 @@ function pubsubComponentProblems(docs: readonly Doc[]): string[] {
     const type = str(spec["type"]) ?? "";
     const meta = new Map(list(spec["metadata"]).map((m) => [str(rec(m)["name"]), str(rec(m)["value"])]));
     const where = `Component ${nameOf(c)} (${type})`;
-    if (type === "pubsub.redis" && meta.get("concurrency") !== "1") problems.push(`${where}: concurrency is not "1" (per-key order at subscribers)`);
+    if (type === "pubsub.redis" && meta.get("concurrency") !== "1")
+      problems.push(`${where}: concurrency is not "1" (per-key order at subscribers)`);
     if ((type === "pubsub.rabbitmq" || type === "pubsub.jetstream") && meta.get("concurrencyMode") !== "single") {
       problems.push(`${where}: concurrencyMode is not single (per-key order at subscribers)`);
     }
@@ -251,8 +283,10 @@ function pubsubComponentProblems(docs: readonly Doc[]): string[] {
         continue;
       }
       const re = new RegExp(regex);
-      for (const key of ["rawPayload", "partitionKey", "traceid", "tracestate"]) if (!re.test(key)) problems.push(`${where}: excludeHeaderMetaRegex lets ${key} become a header`);
-      if (re.test("content-type")) problems.push(`${where}: excludeHeaderMetaRegex drops content-type (the structured mode's header)`);
+      for (const key of ["rawPayload", "partitionKey", "traceid", "tracestate"])
+        if (!re.test(key)) problems.push(`${where}: excludeHeaderMetaRegex lets ${key} become a header`);
+      if (re.test("content-type"))
+        problems.push(`${where}: excludeHeaderMetaRegex drops content-type (the structured mode's header)`);
     }
   }
   return problems;
@@ -273,9 +307,19 @@ function kubernetesShutdownProblems(docs: readonly Doc[]): string[] {
     const block = durationOf(annotations["dapr.io/block-shutdown-duration"]);
     const graceful = durationOf(annotations["dapr.io/graceful-shutdown-seconds"] ?? "5");
     const termination = durationOf(podSpec["terminationGracePeriodSeconds"] ?? 30);
-    if (drain === undefined || block === undefined || !(block >= drain)) problems.push(`${nameOf(w)}: dapr.io/block-shutdown-duration ${str(annotations["dapr.io/block-shutdown-duration"])} is below --drain-timeout (${drain} ms)`);
-    if (block === undefined || graceful === undefined || termination === undefined || !(termination > block + graceful)) {
-      problems.push(`${nameOf(w)}: terminationGracePeriodSeconds ${str(podSpec["terminationGracePeriodSeconds"])} is not above block-shutdown-duration + graceful-shutdown-seconds`);
+    if (drain === undefined || block === undefined || !(block >= drain))
+      problems.push(
+        `${nameOf(w)}: dapr.io/block-shutdown-duration ${str(annotations["dapr.io/block-shutdown-duration"])} is below --drain-timeout (${drain} ms)`,
+      );
+    if (
+      block === undefined ||
+      graceful === undefined ||
+      termination === undefined ||
+      !(termination > block + graceful)
+    ) {
+      problems.push(
+        `${nameOf(w)}: terminationGracePeriodSeconds ${str(podSpec["terminationGracePeriodSeconds"])} is not above block-shutdown-duration + graceful-shutdown-seconds`,
+      );
     }
   }
   return problems;
@@ -292,7 +336,8 @@ function dockerfileProblems(text: string): string[] {
   const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(text)?.[1] ?? "[]") as string[];
   for (const f of ["--listen", "--metrics-listen"]) {
     const port = portOf(flag(cmd, f));
-    if (port === undefined || !exposed.includes(port)) problems.push(`CMD ${f} port ${port} not in EXPOSE ${exposed.join(" ")}`);
+    if (port === undefined || !exposed.includes(port))
+      problems.push(`CMD ${f} port ${port} not in EXPOSE ${exposed.join(" ")}`);
   }
   return problems;
 }
@@ -308,8 +353,10 @@ function kubernetesProblems(docs: readonly Doc[]): string[] {
     const labels = rec(rec(template["metadata"])["labels"]);
     const annotations = rec(rec(template["metadata"])["annotations"]);
     const configName = str(annotations["dapr.io/config"]);
-    if (annotations["dapr.io/enabled"] !== "true" || annotations["dapr.io/app-id"] !== "dapr-event-bridge") problems.push(`${nameOf(w)}: Dapr annotations`);
-    if (configName !== undefined && !named(docs, "Configuration").some((c) => nameOf(c) === configName)) problems.push(`dapr.io/config ${configName}: no Configuration`);
+    if (annotations["dapr.io/enabled"] !== "true" || annotations["dapr.io/app-id"] !== "dapr-event-bridge")
+      problems.push(`${nameOf(w)}: Dapr annotations`);
+    if (configName !== undefined && !named(docs, "Configuration").some((c) => nameOf(c) === configName))
+      problems.push(`dapr.io/config ${configName}: no Configuration`);
     const containers = list(rec(template["spec"])["containers"]).map(rec);
     const bridge = containers[0] ?? {};
     const args = strings(bridge["args"]);
@@ -318,25 +365,34 @@ function kubernetesProblems(docs: readonly Doc[]): string[] {
     const numbers = ports.map((p) => Number(p["containerPort"]));
     const sink = portOf(flag(args, "--listen"));
     const metrics = portOf(flag(args, "--metrics-listen"));
-    if (sink === undefined || !numbers.includes(sink)) problems.push(`--listen port ${sink} is no containerPort (${numbers.join(", ")})`);
-    if (metrics === undefined || !numbers.includes(metrics)) problems.push(`--metrics-listen port ${metrics} is no containerPort`);
-    for (const [probe, want] of [["readinessProbe", "/readyz"], ["livenessProbe", "/healthz"]] as const) {
+    if (sink === undefined || !numbers.includes(sink))
+      problems.push(`--listen port ${sink} is no containerPort (${numbers.join(", ")})`);
+    if (metrics === undefined || !numbers.includes(metrics))
+      problems.push(`--metrics-listen port ${metrics} is no containerPort`);
+    for (const [probe, want] of [
+      ["readinessProbe", "/readyz"],
+      ["livenessProbe", "/healthz"],
+    ] as const) {
       const get = rec(rec(bridge[probe])["httpGet"]);
       const port = typeof get["port"] === "number" ? get["port"] : byName.get(str(get["port"]));
-      if (get["path"] !== want || port !== metrics) problems.push(`${probe}: want ${want} on the metrics port ${metrics}`);
+      if (get["path"] !== want || port !== metrics)
+        problems.push(`${probe}: want ${want} on the metrics port ${metrics}`);
     }
     const mounts = list(bridge["volumeMounts"]).map(rec);
     const spoolMount = mounts.find((m) => m["mountPath"] === flag(args, "--spool-dir"));
     const claims = list(spec["volumeClaimTemplates"]).map((c) => nameOf(rec(c)));
-    if (spoolMount === undefined || !claims.includes(str(spoolMount["name"]))) problems.push("--spool-dir is not a volumeClaimTemplates mount");
+    if (spoolMount === undefined || !claims.includes(str(spoolMount["name"])))
+      problems.push("--spool-dir is not a volumeClaimTemplates mount");
     for (const svc of named(docs, "Service")) {
       const selector = rec(rec(svc["spec"])["selector"]);
       if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
       for (const p of list(rec(svc["spec"])["ports"]).map(rec)) {
         const target = p["targetPort"] ?? p["port"];
         const resolved = typeof target === "number" ? target : byName.get(str(target));
-        if (resolved === undefined || !numbers.includes(resolved)) problems.push(`Service ${nameOf(svc)}: targetPort ${str(target)} is no containerPort`);
-        else if (Number(p["port"]) !== resolved) problems.push(`Service ${nameOf(svc)}: port ${str(p["port"])} differs from containerPort ${resolved}`);
+        if (resolved === undefined || !numbers.includes(resolved))
+          problems.push(`Service ${nameOf(svc)}: targetPort ${str(target)} is no containerPort`);
+        else if (Number(p["port"]) !== resolved)
+          problems.push(`Service ${nameOf(svc)}: port ${str(p["port"])} differs from containerPort ${resolved}`);
       }
     }
   }
@@ -357,7 +413,11 @@ function kubernetesSecurityProblems(docs: readonly Doc[]): string[] {
     const bridge = rec(list(podSpec["containers"])[0]);
     const args = strings(bridge["args"]);
     const mounts = list(bridge["volumeMounts"]).map(rec);
-    const volumes = new Map(list(podSpec["volumes"]).map(rec).map((v) => [str(v["name"]), v]));
+    const volumes = new Map(
+      list(podSpec["volumes"])
+        .map(rec)
+        .map((v) => [str(v["name"]), v]),
+    );
     const certificates = named(docs, "Certificate").map((c) => str(rec(c["spec"])["secretName"]));
     for (const tlsFlag of ["--tls-cert", "--tls-key", "--tls-client-ca"]) {
       const file = flag(args, tlsFlag);
@@ -369,8 +429,12 @@ function kubernetesSecurityProblems(docs: readonly Doc[]): string[] {
       const volume = volumes.get(str(mount["name"])) ?? {};
       const secret = str(rec(volume["secret"])["secretName"]);
       const configMap = str(rec(volume["configMap"])["name"]);
-      if (tlsFlag === "--tls-client-ca" ? configMap === undefined && secret === undefined : !certificates.includes(secret)) {
-        problems.push(`${tlsFlag}: volume ${str(mount["name"])} is not ${tlsFlag === "--tls-client-ca" ? "a trust bundle" : "the Secret of a Certificate"}`);
+      if (
+        tlsFlag === "--tls-client-ca" ? configMap === undefined && secret === undefined : !certificates.includes(secret)
+      ) {
+        problems.push(
+          `${tlsFlag}: volume ${str(mount["name"])} is not ${tlsFlag === "--tls-client-ca" ? "a trust bundle" : "the Secret of a Certificate"}`,
+        );
       }
     }
     const ports = list(bridge["ports"]).map(rec);
@@ -383,17 +447,26 @@ function kubernetesSecurityProblems(docs: readonly Doc[]): string[] {
     if (policies.length === 0) problems.push(`no NetworkPolicy selects ${nameOf(w)}'s pods`);
     for (const policy of policies) {
       const spec = rec(policy["spec"]);
-      if (!strings(spec["policyTypes"]).includes("Ingress")) problems.push(`NetworkPolicy ${nameOf(policy)}: no Ingress policy type`);
+      if (!strings(spec["policyTypes"]).includes("Ingress"))
+        problems.push(`NetworkPolicy ${nameOf(policy)}: no Ingress policy type`);
       const rules = list(spec["ingress"]).map(rec);
       for (const rule of rules) {
         const from = list(rule["from"]).map(rec);
         const rulePorts = list(rule["ports"]).map((p) => str(rec(p)["port"]));
-        if (from.length === 0 || rulePorts.length === 0) problems.push(`NetworkPolicy ${nameOf(policy)}: a rule admits any peer or any port`);
+        if (from.length === 0 || rulePorts.length === 0)
+          problems.push(`NetworkPolicy ${nameOf(policy)}: a rule admits any peer or any port`);
         const toSink = rulePorts.some((p) => p === sinkName || p === String(sinkPort));
-        const injected = from.every((peer) => rec(rec(peer["podSelector"])["matchLabels"])["dapr.io/sidecar-injected"] === "true");
-        if (toSink && !injected) problems.push(`NetworkPolicy ${nameOf(policy)}: the sink admits pods without a Dapr sidecar`);
+        const injected = from.every(
+          (peer) => rec(rec(peer["podSelector"])["matchLabels"])["dapr.io/sidecar-injected"] === "true",
+        );
+        if (toSink && !injected)
+          problems.push(`NetworkPolicy ${nameOf(policy)}: the sink admits pods without a Dapr sidecar`);
       }
-      if (!rules.some((rule) => list(rule["ports"]).some((p) => [sinkName, String(sinkPort)].includes(str(rec(p)["port"]))))) {
+      if (
+        !rules.some((rule) =>
+          list(rule["ports"]).some((p) => [sinkName, String(sinkPort)].includes(str(rec(p)["port"]))),
+        )
+      ) {
         problems.push(`NetworkPolicy ${nameOf(policy)}: no rule admits sidecars to the sink`);
       }
     }
@@ -411,7 +484,10 @@ describe("deployment files", () => {
       const docs = docsOf(file);
       expect(docs.length, file).toBeGreaterThan(0);
       for (const d of docs) {
-        expect([str(d["apiVersion"]), str(d["kind"]), nameOf(d)].every((v) => v !== undefined && v !== ""), file).toBe(true);
+        expect(
+          [str(d["apiVersion"]), str(d["kind"]), nameOf(d)].every((v) => v !== undefined && v !== ""),
+          file,
+        ).toBe(true);
       }
     }
   });
@@ -420,7 +496,10 @@ describe("deployment files", () => {
     expect(composePathProblems(loadCompose())).toEqual([]);
   });
 
-  it.each([["protobuf", {}], ["json", { EVENT_FORMAT: "json" }]] as const)(
+  it.each([
+    ["protobuf", {}],
+    ["json", { EVENT_FORMAT: "json" }],
+  ] as const)(
     "docker-compose.yml (%s format): ports, sidecars, components, subscriptions and topics agree",
     (_format, env) => {
       expect(composeWiringProblems(loadCompose(env))).toEqual([]);
@@ -433,7 +512,9 @@ describe("deployment files", () => {
 
   it("components/: Redis subscribers get one message at a time and Kafka keeps rawPayload, partitionKey and trace ids out of headers", () => {
     const docs = yamlFiles(COMPONENTS).flatMap(docsOf);
-    expect(named(docs, "Component").map((c) => str(rec(c["spec"])["type"]))).toEqual(expect.arrayContaining(["pubsub.redis", "pubsub.kafka"]));
+    expect(named(docs, "Component").map((c) => str(rec(c["spec"])["type"]))).toEqual(
+      expect.arrayContaining(["pubsub.redis", "pubsub.kafka"]),
+    );
     expect(pubsubComponentProblems(docs)).toEqual([]);
   });
 
@@ -456,7 +537,11 @@ describe("deployment files", () => {
   it("the bridge's default topics are the ones the Kubernetes ConfigMap and the subscriptions use", () => {
     const configMap = named(k8sDocs(), "ConfigMap")[0] ?? {};
     const config = rec(parse(str(rec(configMap["data"])["config.yaml"]) ?? ""));
-    expect([config["topic"], config["deadLetterTopic"], config["pubsub"]]).toEqual(["dapr-events", "dapr-events-deadletter", "pubsub"]);
+    expect([config["topic"], config["deadLetterTopic"], config["pubsub"]]).toEqual([
+      "dapr-events",
+      "dapr-events-deadletter",
+      "pubsub",
+    ]);
   });
 });
 
@@ -484,14 +569,20 @@ describe("the checks catch breakage", () => {
   it("a topic the subscriptions do not use, and resources outside components/, are reported", () => {
     const compose = loadCompose();
     const args = command(service(compose, "bridge")).map((a) => (a === "dapr-events" ? "other-topic" : a));
-    expect(composeWiringProblems(withService(compose, "bridge", { command: args })).join("\n")).toContain("Subscriptions to other-topic");
+    expect(composeWiringProblems(withService(compose, "bridge", { command: args })).join("\n")).toContain(
+      "Subscriptions to other-topic",
+    );
     const sidecar = withService(compose, "bridge-dapr", { volumes: ["./docs:/components:ro"] });
     expect(composeWiringProblems(sidecar).join("\n")).toContain("not under components/");
   });
 
   it("a sidecar stopped before the bridge, a short grace period, and another daprd image are reported", () => {
     const compose = loadCompose();
-    const reversed = withService(withService(compose, "bridge", { network_mode: undefined, stop_grace_period: "15s" }), "bridge-dapr", { image: "daprio/daprd:1.17.0" });
+    const reversed = withService(
+      withService(compose, "bridge", { network_mode: undefined, stop_grace_period: "15s" }),
+      "bridge-dapr",
+      { image: "daprio/daprd:1.17.0" },
+    );
     const problems = composeShutdownProblems(reversed).join("\n");
     expect(problems).toContain("compose would stop the sidecar first");
     expect(problems).toContain("stop_grace_period 15s is not above --drain-timeout (20000 ms)");
@@ -503,9 +594,11 @@ describe("the checks catch breakage", () => {
       ...d,
       spec: { ...rec(d["spec"]), metadata: list(rec(d["spec"])["metadata"]).filter((m) => rec(m)["name"] !== name) },
     });
-    const docs = yamlFiles(COMPONENTS).flatMap(docsOf).map((d) => strip(strip(d, "concurrency"), "excludeHeaderMetaRegex"));
+    const docs = yamlFiles(COMPONENTS)
+      .flatMap(docsOf)
+      .map((d) => strip(strip(d, "concurrency"), "excludeHeaderMetaRegex"));
     const problems = pubsubComponentProblems(docs).join("\n");
-    expect(problems).toContain("concurrency is not \"1\"");
+    expect(problems).toContain('concurrency is not "1"');
     expect(problems).toContain("no excludeHeaderMetaRegex");
   });
 
@@ -520,7 +613,10 @@ describe("the checks catch breakage", () => {
           ...rec(d["spec"]),
           template: {
             ...template,
-            metadata: { ...metadata, annotations: { ...rec(metadata["annotations"]), "dapr.io/block-shutdown-duration": "10s" } },
+            metadata: {
+              ...metadata,
+              annotations: { ...rec(metadata["annotations"]), "dapr.io/block-shutdown-duration": "10s" },
+            },
             spec: { ...rec(template["spec"]), terminationGracePeriodSeconds: 12 },
           },
         },
@@ -540,23 +636,36 @@ describe("the checks catch breakage", () => {
       const args = strings(bridge?.["args"]);
       const cut = args.indexOf("--tls-cert");
       const stripped = { ...bridge, args: [...args.slice(0, cut), ...args.slice(cut + 2)] };
-      return { ...d, spec: { ...rec(d["spec"]), template: { ...template, spec: { ...podSpec, containers: [stripped, ...rest] } } } };
+      return {
+        ...d,
+        spec: { ...rec(d["spec"]), template: { ...template, spec: { ...podSpec, containers: [stripped, ...rest] } } },
+      };
     });
     expect(kubernetesSecurityProblems(plaintext).join("\n")).toContain("--tls-cert: missing");
     const noPolicy = k8sDocs().filter((d) => d["kind"] !== "NetworkPolicy");
     expect(kubernetesSecurityProblems(noPolicy).join("\n")).toContain("no NetworkPolicy selects");
     const open = k8sDocs().map((d) =>
-      d["kind"] === "NetworkPolicy" ? { ...d, spec: { ...rec(d["spec"]), ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: "sink" }] }] } } : d,
+      d["kind"] === "NetworkPolicy"
+        ? {
+            ...d,
+            spec: { ...rec(d["spec"]), ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: "sink" }] }] },
+          }
+        : d,
     );
     expect(kubernetesSecurityProblems(open).join("\n")).toContain("the sink admits pods without a Dapr sidecar");
   });
 
   it("a Service port that no container port matches, and a Dockerfile COPY of a missing file, are reported", () => {
     const docs = k8sDocs().map((d) =>
-      d["kind"] === "Service" ? { ...d, spec: { ...rec(d["spec"]), ports: [{ name: "grpc-sink", port: 50051, targetPort: 50099 }] } } : d,
+      d["kind"] === "Service"
+        ? { ...d, spec: { ...rec(d["spec"]), ports: [{ name: "grpc-sink", port: 50051, targetPort: 50099 }] } }
+        : d,
     );
     expect(kubernetesProblems(docs).join("\n")).toContain("targetPort 50099 is no containerPort");
-    const dockerfile = readFileSync(path.join(ROOT, "Dockerfile"), "utf8").replace("COPY src ./src", "COPY no-such-dir ./src");
+    const dockerfile = readFileSync(path.join(ROOT, "Dockerfile"), "utf8").replace(
+      "COPY src ./src",
+      "COPY no-such-dir ./src",
+    );
     expect(dockerfileProblems(dockerfile).join("\n")).toContain("COPY no-such-dir: missing");
   });
 });

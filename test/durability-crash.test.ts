@@ -43,7 +43,13 @@ describe("the bridge process across crashes and shutdowns", () => {
     const first = await spawnBridge(args);
 
     const a = recorder();
-    const resultA = await emit({ target: first.address, count: 500, seed: 1, sequence: { keyPrefix: "a-" }, onSent: a.onSent });
+    const resultA = await emit({
+      target: first.address,
+      count: 500,
+      seed: 1,
+      sequence: { keyPrefix: "a-" },
+      onSent: a.onSent,
+    });
     expect(resultA.acknowledged).toBe(true);
     // Acknowledged means committed: with the sidecar down, all of A is in the spool.
     expect(countSpoolRows(dir)).toBe(500);
@@ -97,7 +103,13 @@ describe("the bridge process across crashes and shutdowns", () => {
     });
     const first = await spawnBridge(args);
     const a = recorder();
-    const resultA = await emit({ target: first.address, count: 1500, seed: 3, sequence: { keyPrefix: "a-" }, onSent: a.onSent });
+    const resultA = await emit({
+      target: first.address,
+      count: 1500,
+      seed: 3,
+      sequence: { keyPrefix: "a-" },
+      onSent: a.onSent,
+    });
     expect(resultA.acknowledged).toBe(true);
 
     const b = recorder();
@@ -111,7 +123,11 @@ describe("the bridge process across crashes and shutdowns", () => {
       onSent: b.onSent,
       signal: stopB.signal,
     });
-    await waitUntil(() => b.sent.length >= 200 && sidecar.received().length > 0, 30_000, "stream B flowing and publishing going on");
+    await waitUntil(
+      () => b.sent.length >= 200 && sidecar.received().length > 0,
+      30_000,
+      "stream B flowing and publishing going on",
+    );
     first.kill("SIGTERM");
     const exit = await first.exited;
     expect(exit).toEqual({ code: 0, signal: null });
@@ -154,7 +170,11 @@ describe("the bridge process across crashes and shutdowns", () => {
     expect(resultA.acknowledged).toBe(true);
 
     first.kill("SIGTERM");
-    await waitUntil(() => first.logs.some((line) => line.msg === "shutting down: draining"), 20_000, "the drain to start");
+    await waitUntil(
+      () => first.logs.some((line) => line.msg === "shutting down: draining"),
+      20_000,
+      "the drain to start",
+    );
     first.kill("SIGINT");
     // The drain would last ten minutes with the sidecar down: an exit at all proves the second signal cut it.
     const exit = await first.exited;

@@ -92,56 +92,70 @@ describe("the bridge process under sidecar faults", () => {
   it.each([
     ["PERMISSION_DENIED (daprd's publishingScopes refusal)", GrpcStatus.PERMISSION_DENIED],
     ["INVALID_ARGUMENT", GrpcStatus.INVALID_ARGUMENT],
-  ] as const)("dead-letters every event of a topic the sidecar rejects with %s, after --max-attempts, bytes intact", async (_name, code) => {
-    const { sidecar, address } = await kit.sidecar({ faults: { rejectTopics: { "actor-events": code } } });
-    const dir = kit.dir();
-    const configFile = path.join(kit.dir(), "bridge.yaml");
-    writeFileSync(
-      configFile,
-      ["routes:", "  - name: actors", "    filter:", '      prefix: { type: "io.dapr.actors." }', "    topic: actor-events", ""].join("\n"),
-    );
-    const bridge = await spawnBridge(
-      bridgeArgs({ sidecar: address, spoolDir: dir, extra: ["--config", configFile, "--max-attempts", "3"] }),
-    );
-    const { sent, onSent } = recorder();
-    const result = await emit({ target: bridge.address, count: 400, onSent });
-    expect(result.acknowledged).toBe(true);
-    const actors = sent.filter((f) => f.family === "actor");
-    const workflows = sent.filter((f) => f.family === "workflow");
-    expect(actors.length).toBeGreaterThan(20);
-    expect(workflows.length).toBeGreaterThan(20);
-    await sidecar.waitFor(
-      () =>
-        allArrived(actors, sidecar.received("pubsub", "dapr-events-deadletter")) &&
-        allArrived(workflows, sidecar.received(MAIN.pubsub, MAIN.topic)),
-      { timeoutMs: 60_000 },
-    );
-    const main = compareDelivery(workflows, sidecar.received(MAIN.pubsub, MAIN.topic));
-    expect(main.missing).toBe(0);
-    expect(main.unexpected).toBe(0);
-    expect(main.outOfOrderKeys).toEqual([]);
-    const deadLetters = sidecar.received("pubsub", "dapr-events-deadletter");
-    const dead = compareDelivery(actors, deadLetters);
-    expect(dead.missing).toBe(0);
-    expect(dead.unexpected).toBe(0);
-    expect(dead.outOfOrderKeys).toEqual([]);
-    const ids = dead.idsBySent as string[];
-    expect(new Set(ids).size).toBe(actors.length);
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    for (const publish of deadLetters) {
-      const ce = decodeCe(publish.data);
-      expect(ce.type.startsWith("io.dapr.actors.")).toBe(true);
-      expect(attr(ce, "deadletterreason")).toBe("max_attempts");
-      expect(attr(ce, "deadletterattempts")).toBe("3");
-      expect(attr(ce, "deadlettererror")).toMatch(/actor-events/);
-    }
-    expect(sidecar.received("pubsub", "actor-events")).toEqual([]);
-  });
+  ] as const)(
+    "dead-letters every event of a topic the sidecar rejects with %s, after --max-attempts, bytes intact",
+    async (_name, code) => {
+      const { sidecar, address } = await kit.sidecar({ faults: { rejectTopics: { "actor-events": code } } });
+      const dir = kit.dir();
+      const configFile = path.join(kit.dir(), "bridge.yaml");
+      writeFileSync(
+        configFile,
+        [
+          "routes:",
+          "  - name: actors",
+          "    filter:",
+          '      prefix: { type: "io.dapr.actors." }',
+          "    topic: actor-events",
+          "",
+        ].join("\n"),
+      );
+      const bridge = await spawnBridge(
+        bridgeArgs({ sidecar: address, spoolDir: dir, extra: ["--config", configFile, "--max-attempts", "3"] }),
+      );
+      const { sent, onSent } = recorder();
+      const result = await emit({ target: bridge.address, count: 400, onSent });
+      expect(result.acknowledged).toBe(true);
+      const actors = sent.filter((f) => f.family === "actor");
+      const workflows = sent.filter((f) => f.family === "workflow");
+      expect(actors.length).toBeGreaterThan(20);
+      expect(workflows.length).toBeGreaterThan(20);
+      await sidecar.waitFor(
+        () =>
+          allArrived(actors, sidecar.received("pubsub", "dapr-events-deadletter")) &&
+          allArrived(workflows, sidecar.received(MAIN.pubsub, MAIN.topic)),
+        { timeoutMs: 60_000 },
+      );
+      const main = compareDelivery(workflows, sidecar.received(MAIN.pubsub, MAIN.topic));
+      expect(main.missing).toBe(0);
+      expect(main.unexpected).toBe(0);
+      expect(main.outOfOrderKeys).toEqual([]);
+      const deadLetters = sidecar.received("pubsub", "dapr-events-deadletter");
+      const dead = compareDelivery(actors, deadLetters);
+      expect(dead.missing).toBe(0);
+      expect(dead.unexpected).toBe(0);
+      expect(dead.outOfOrderKeys).toEqual([]);
+      const ids = dead.idsBySent as string[];
+      expect(new Set(ids).size).toBe(actors.length);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      for (const publish of deadLetters) {
+        const ce = decodeCe(publish.data);
+        expect(ce.type.startsWith("io.dapr.actors.")).toBe(true);
+        expect(attr(ce, "deadletterreason")).toBe("max_attempts");
+        expect(attr(ce, "deadletterattempts")).toBe("3");
+        expect(attr(ce, "deadlettererror")).toMatch(/actor-events/);
+      }
+      expect(sidecar.received("pubsub", "actor-events")).toEqual([]);
+    },
+  );
 
   it("retries a broker outage (daprd's INTERNAL) without end, never dead-letters it, and counts it as broker_unavailable", async () => {
     const { sidecar, address } = await kit.sidecar({ faults: { brokerDown: true } });
     const bridge = await spawnBridge(
-      bridgeArgs({ sidecar: address, spoolDir: kit.dir(), extra: ["--max-attempts", "1", "--metrics-listen", "127.0.0.1:0"] }),
+      bridgeArgs({
+        sidecar: address,
+        spoolDir: kit.dir(),
+        extra: ["--max-attempts", "1", "--metrics-listen", "127.0.0.1:0"],
+      }),
     );
     await waitUntil(() => bridge.logs.some((line) => line.msg === "bridge running"), 20_000, "the metrics listener");
     const { sent, onSent } = recorder();
@@ -149,7 +163,10 @@ describe("the bridge process under sidecar faults", () => {
     expect(result.acknowledged).toBe(true);
     // Far more refused calls than --max-attempts 1 allows for a non-retryable error.
     await waitUntil(() => sidecar.stats().failuresInjected >= 50, 30_000, "publishes refused by the down broker");
-    const brokerFailures = await scrapeMetric(bridge, 'dapr_event_bridge_publish_failures_total{code="broker_unavailable"}');
+    const brokerFailures = await scrapeMetric(
+      bridge,
+      'dapr_event_bridge_publish_failures_total{code="broker_unavailable"}',
+    );
     sidecar.setFaults({ brokerDown: false });
     await sidecar.waitFor((r) => allArrived(sent, r), { timeoutMs: 60_000 });
     expect(brokerFailures).toBeGreaterThan(0);

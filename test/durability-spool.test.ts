@@ -33,7 +33,9 @@ describe("the bridge process and its spool", () => {
     const total = 6000;
     const { sidecar, address } = await kit.sidecar({ faults: { unavailable: true } });
     const dir = kit.dir();
-    const bridge = await spawnBridge(bridgeArgs({ sidecar: address, spoolDir: dir, extra: ["--spool-max-events", String(bound)] }));
+    const bridge = await spawnBridge(
+      bridgeArgs({ sidecar: address, spoolDir: dir, extra: ["--spool-max-events", String(bound)] }),
+    );
     const { sent, onSent } = recorder();
     let pushedBack = 0;
     let peakSpool = 0;
@@ -54,7 +56,11 @@ describe("the bridge process and its spool", () => {
     // Let the bridge retry the dead sidecar a while (each call is a failed publish) and
     // watch that the spool stays bounded meanwhile.
     const callsBefore = sidecar.stats().calls;
-    await waitUntil(() => sampleSpool() >= 0 && sidecar.stats().calls >= callsBefore + 10, 30_000, "10 more publish attempts");
+    await waitUntil(
+      () => sampleSpool() >= 0 && sidecar.stats().calls >= callsBefore + 10,
+      30_000,
+      "10 more publish attempts",
+    );
     expect(peakSpool).toBeLessThanOrEqual(bound + COMMIT_GROUP);
     expect(sent.length).toBeLessThan(total);
 
@@ -71,7 +77,8 @@ describe("the bridge process and its spool", () => {
   it.each([
     {
       name: "garbage",
-      write: (file: string): void => writeFileSync(file, Buffer.concat([Buffer.from("not a database\n"), randomBytes(8192)])),
+      write: (file: string): void =>
+        writeFileSync(file, Buffer.concat([Buffer.from("not a database\n"), randomBytes(8192)])),
       message: /is not an SQLite database.*Move it away or point --spool-dir elsewhere/s,
     },
     {
@@ -88,21 +95,24 @@ describe("the bridge process and its spool", () => {
       },
       message: /schema version 99, newer than this bridge knows.*Upgrade the bridge, or point --spool-dir elsewhere/s,
     },
-  ])("refuses a spool file holding $name: exits non-zero naming the file and what to do, bytes untouched", async ({ write, message }) => {
-    const dir = kit.dir();
-    const file = spoolFile(dir);
-    write(file);
-    const before = sha256File(file);
-    const failure: unknown = await spawnBridge(bridgeArgs({ sidecar: "127.0.0.1:1", spoolDir: dir })).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(failure).toBeInstanceOf(BridgeExitedEarly);
-    const { exit, stderrText } = failure as BridgeExitedEarly;
-    expect(exit.signal).toBeNull();
-    expect(exit.code).not.toBe(0);
-    expect(stderrText).toContain(file);
-    expect(stderrText).toMatch(message);
-    expect(sha256File(file)).toBe(before);
-  });
+  ])(
+    "refuses a spool file holding $name: exits non-zero naming the file and what to do, bytes untouched",
+    async ({ write, message }) => {
+      const dir = kit.dir();
+      const file = spoolFile(dir);
+      write(file);
+      const before = sha256File(file);
+      const failure: unknown = await spawnBridge(bridgeArgs({ sidecar: "127.0.0.1:1", spoolDir: dir })).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(BridgeExitedEarly);
+      const { exit, stderrText } = failure as BridgeExitedEarly;
+      expect(exit.signal).toBeNull();
+      expect(exit.code).not.toBe(0);
+      expect(stderrText).toContain(file);
+      expect(stderrText).toMatch(message);
+      expect(sha256File(file)).toBe(before);
+    },
+  );
 });

@@ -61,7 +61,12 @@ async function startExample(): Promise<Example> {
 }
 
 /** POSTs a payload as Dapr (or a forwarder) would and returns the app's answer. */
-async function post(url: string, body: Uint8Array, contentType: string, path = "/events"): Promise<{ status: number; body: unknown }> {
+async function post(
+  url: string,
+  body: Uint8Array,
+  contentType: string,
+  path = "/events",
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": contentType }, body });
   return { status: response.status, body: await response.json() };
 }
@@ -69,7 +74,9 @@ async function post(url: string, body: Uint8Array, contentType: string, path = "
 /** The inner event of a fixture frame, decoded by protobufjs reflection (independent of the consumer helper). */
 function expectedEvent(name: keyof typeof FIXTURE_EVENTS): Record<string, unknown> {
   const request = bridgeType(TypeName.EventRequest).decode(FIXTURE_EVENTS[name].frame());
-  const object = bridgeType(TypeName.EventRequest).toObject(request, { longs: Number }) as { event: { workflow?: object; actor?: object } };
+  const object = bridgeType(TypeName.EventRequest).toObject(request, { longs: Number }) as {
+    event: { workflow?: object; actor?: object };
+  };
   return (object.event.workflow ?? object.event.actor) as Record<string, unknown>;
 }
 
@@ -95,7 +102,9 @@ describe("the example subscriber with payloads captured from the bridge", () => 
       expect(answer, entry.file).toEqual({ status: 200, body: { status: "SUCCESS" } });
       if (app.deliveries.length === before) {
         // The protobuf bytes and their Dapr envelope carry the same CloudEvent: the second is a duplicate.
-        expect(entry.shape === "dapr-envelope" || entry.shape === "protobuf", `${entry.file} was deduplicated`).toBe(true);
+        expect(entry.shape === "dapr-envelope" || entry.shape === "protobuf", `${entry.file} was deduplicated`).toBe(
+          true,
+        );
         continue;
       }
       const delivery = app.deliveries.at(-1) as Delivery;
@@ -111,22 +120,35 @@ describe("the example subscriber with payloads captured from the bridge", () => 
       // The same event whatever the shape: proto3 JSON of the frame's inner message.
       const inner = expectedEvent(entry.event as keyof typeof FIXTURE_EVENTS);
       if (entry.event === "workflow-failed") {
-        const event = delivery.event as { metadata?: { instanceId?: string; name?: string }; executionFailed?: { failureDetails?: { errorMessage?: string } } };
+        const event = delivery.event as {
+          metadata?: { instanceId?: string; name?: string };
+          executionFailed?: { failureDetails?: { errorMessage?: string } };
+        };
         const failed = inner["execution_failed"] as { failure_details?: { error_message?: string } };
         expect(event.metadata?.instanceId).toBe("order-1042");
         expect(event.metadata?.name).toBe("OrderProcessingWorkflow");
         expect(event.executionFailed?.failureDetails?.errorMessage).toBe(failed.failure_details?.error_message);
       } else {
         const invoked = inner["invoked"] as { actor: object; method_name: string; caller_id: string };
-        expect(delivery.event).toEqual({ invoked: { actor: invoked.actor, methodName: invoked.method_name, callerType: "OrderActor", callerId: invoked.caller_id } });
+        expect(delivery.event).toEqual({
+          invoked: {
+            actor: invoked.actor,
+            methodName: invoked.method_name,
+            callerType: "OrderActor",
+            callerId: invoked.caller_id,
+          },
+        });
       }
     }
     // One CloudEvent per event and format: the envelope repeats the protobuf bytes' id.
-    const byEvent = (name: string): Delivery[] => app.deliveries.filter((d) => d.subject === FIXTURE_EVENTS[name as keyof typeof FIXTURE_EVENTS].subject);
+    const byEvent = (name: string): Delivery[] =>
+      app.deliveries.filter((d) => d.subject === FIXTURE_EVENTS[name as keyof typeof FIXTURE_EVENTS].subject);
     for (const name of Object.keys(FIXTURE_EVENTS)) {
       const [first, second] = byEvent(name);
       expect(byEvent(name)).toHaveLength(2);
-      expect(first && "event" in first ? first.event : undefined).toEqual(second && "event" in second ? second.event : undefined);
+      expect(first && "event" in first ? first.event : undefined).toEqual(
+        second && "event" in second ? second.event : undefined,
+      );
     }
     expect(app.alerts).toHaveLength(2);
     for (const alert of app.alerts) {
@@ -139,8 +161,14 @@ describe("the example subscriber with payloads captured from the bridge", () => 
 
   it("answers DROP to a body that is not from the bridge, and 404 elsewhere", async () => {
     const app = await startExample();
-    expect(await post(app.url, Buffer.from("{not json"), "application/json")).toEqual({ status: 200, body: { status: "DROP" } });
-    expect(await post(app.url, Buffer.from([0xff, 0xff, 0xff]), "application/octet-stream")).toEqual({ status: 200, body: { status: "DROP" } });
+    expect(await post(app.url, Buffer.from("{not json"), "application/json")).toEqual({
+      status: 200,
+      body: { status: "DROP" },
+    });
+    expect(await post(app.url, Buffer.from([0xff, 0xff, 0xff]), "application/octet-stream")).toEqual({
+      status: 200,
+      body: { status: "DROP" },
+    });
     expect((await post(app.url, Buffer.from("{}"), "application/json", "/nowhere")).status).toBe(404);
     expect(app.deliveries).toHaveLength(0);
     // Each dropped body is reported with the decoder's reason.
@@ -153,20 +181,47 @@ describe("the example subscriber with payloads captured from the bridge", () => 
   it("matches a fresh capture: the committed fixtures are what the bridge publishes today", async () => {
     const fresh = await captureFixtures();
     const committed = manifest();
-    expect(fresh.map(({ file, shape, contentType, type, subject, source }) => ({ file, shape, contentType, type, subject, source }))).toEqual(
-      committed.map(({ file, shape, contentType, type, subject, source }) => ({ file, shape, contentType, type, subject, source })),
+    expect(
+      fresh.map(({ file, shape, contentType, type, subject, source }) => ({
+        file,
+        shape,
+        contentType,
+        type,
+        subject,
+        source,
+      })),
+    ).toEqual(
+      committed.map(({ file, shape, contentType, type, subject, source }) => ({
+        file,
+        shape,
+        contentType,
+        type,
+        subject,
+        source,
+      })),
     );
     const app = await startExample();
-    for (const entry of fresh) expect(await post(app.url, entry.bytes, entry.contentType)).toEqual({ status: 200, body: { status: "SUCCESS" } });
+    for (const entry of fresh)
+      expect(await post(app.url, entry.bytes, entry.contentType)).toEqual({ status: 200, body: { status: "SUCCESS" } });
     const fromCommitted = await startExample();
     for (const entry of committed) await post(fromCommitted.url, fixtureBytes(entry), entry.contentType);
     // Same events, same attributes but ids and the bridge's acceptance-time fields.
-    const strip = (d: Delivery): unknown => ({ type: d.type, subject: d.subject, source: d.source, shape: d.shape, time: d.time, event: "event" in d ? d.event : undefined });
+    const strip = (d: Delivery): unknown => ({
+      type: d.type,
+      subject: d.subject,
+      source: d.source,
+      shape: d.shape,
+      time: d.time,
+      event: "event" in d ? d.event : undefined,
+    });
     expect(app.deliveries.map(strip)).toEqual(fromCommitted.deliveries.map(strip));
   }, 60_000);
 
   it("runs with node after the build, decoding a Dapr envelope", async () => {
-    const child = spawn(process.execPath, [SUBSCRIBER.pathname], { env: { ...process.env, APP_PORT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [SUBSCRIBER.pathname], {
+      env: { ...process.env, APP_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     closers.push(async () => {
       if (child.exitCode === null) child.kill("SIGKILL");
@@ -181,8 +236,14 @@ describe("the example subscriber with payloads captured from the bridge", () => 
     expect(port).toBeGreaterThan(0);
     const entry = manifest().find((e) => e.event === "workflow-failed" && e.shape === "dapr-envelope") as FixtureEntry;
     const url = `http://127.0.0.1:${String(port)}`;
-    expect(await post(url, fixtureBytes(entry), entry.contentType)).toEqual({ status: 200, body: { status: "SUCCESS" } });
-    const dashboard = (await (await fetch(`${url}/dashboard`)).json()) as { counts: Record<string, number>; alerts: Alert[] };
+    expect(await post(url, fixtureBytes(entry), entry.contentType)).toEqual({
+      status: 200,
+      body: { status: "SUCCESS" },
+    });
+    const dashboard = (await (await fetch(`${url}/dashboard`)).json()) as {
+      counts: Record<string, number>;
+      alerts: Alert[];
+    };
     expect(dashboard.counts).toEqual({ "io.dapr.workflows.failed": 1 });
     expect(dashboard.alerts[0]).toMatchObject({ id: entry.id, instanceId: "order-1042" });
     child.kill("SIGTERM");

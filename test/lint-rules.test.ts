@@ -34,7 +34,9 @@ async function lint(files: Record<string, string>): Promise<string[]> {
     ],
   });
   const results = await eslint.lintFiles(["src/**/*.ts"]);
-  return results.flatMap((result) => result.messages.map((m) => `${path.relative(dir.dir, result.filePath)}: ${m.message}`));
+  return results.flatMap((result) =>
+    result.messages.map((m) => `${path.relative(dir.dir, result.filePath)}: ${m.message}`),
+  );
 }
 
 describe("local/no-import-cycle", () => {

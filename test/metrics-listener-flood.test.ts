@@ -51,7 +51,9 @@ describe("the metrics listener under a slowloris flood", () => {
     async () => {
       const { sidecar, address } = await kit.sidecar();
       // Default limits of the listener: only its address is chosen (port 0).
-      const bridge = await spawnBridge(bridgeArgs({ sidecar: address, spoolDir: kit.dir(), extra: ["--metrics-listen", "127.0.0.1:0"] }));
+      const bridge = await spawnBridge(
+        bridgeArgs({ sidecar: address, spoolDir: kit.dir(), extra: ["--metrics-listen", "127.0.0.1:0"] }),
+      );
       execFileSync(PRLIMIT, ["--pid", String(bridge.pid), `--nofile=${DESCRIPTORS}:${DESCRIPTORS}`]);
       await waitUntil(() => bridge.logs.some((line) => line.msg === "bridge running"), 20_000, "the metrics listener");
       const metrics = bridge.logs.find((line) => line.msg === "bridge running")?.["metrics"];
@@ -71,7 +73,9 @@ describe("the metrics listener under a slowloris flood", () => {
         await sidecar.waitFor((received) => allArrived(sent, received), { timeoutMs: 30_000 });
         const report = compareDelivery(sent, sidecar.received("pubsub", "dapr-events"));
         expect(report).toMatchObject({ sent: 2_000, missing: 0, unexpected: 0, outOfOrderKeys: [] });
-        const warnings = bridge.logs.filter((line) => typeof line.msg === "string" && line.msg.includes("connection cap"));
+        const warnings = bridge.logs.filter(
+          (line) => typeof line.msg === "string" && line.msg.includes("connection cap"),
+        );
         expect(warnings.length).toBeGreaterThan(0);
         peakRss = Math.max(peakRss, bridge.rssBytes());
       } finally {

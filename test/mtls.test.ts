@@ -59,11 +59,21 @@ async function startSink(tlsConfig: TlsConfig, reloadIntervalMs?: number): Promi
       backpressure: () => undefined,
     },
   });
-  const server = new SinkServer({ listen: "127.0.0.1:0", maxMessageBytes: 1 << 20, credentials: tls.credentials, handler, logger });
+  const server = new SinkServer({
+    listen: "127.0.0.1:0",
+    maxMessageBytes: 1 << 20,
+    credentials: tls.credentials,
+    handler,
+    logger,
+  });
   try {
     const address = await server.start();
     return {
-      address, tls, identities, frames, committed,
+      address,
+      tls,
+      identities,
+      frames,
+      committed,
       close: async () => {
         shutdown.abort();
         await server.stop(1000);
@@ -116,7 +126,11 @@ async function send(
   try {
     const error = await new Promise<grpc.ServiceError | undefined>((resolve) => {
       const call = channel.makeClientStreamRequest<Buffer, Buffer>(
-        SINK_PATH, bytes, bytes, metadata, { deadline: Date.now() + 15_000 },
+        SINK_PATH,
+        bytes,
+        bytes,
+        metadata,
+        { deadline: Date.now() + 15_000 },
         (failure) => resolve(failure ?? undefined),
       );
       for (const frame of frames) call.write(frame);
@@ -165,7 +179,12 @@ describe("mTLS on the sink", () => {
     const metadata = new grpc.Metadata();
     metadata.set("dapr-app-id", "spoofed-app");
     metadata.set("dapr-namespace", "spoofed-ns");
-    const result = await send(sink.address, { ca: pki.ca.cert, cert: pki.orderApp }, [actorFrame("1"), actorFrame("2")], metadata);
+    const result = await send(
+      sink.address,
+      { ca: pki.ca.cert, cert: pki.orderApp },
+      [actorFrame("1"), actorFrame("2")],
+      metadata,
+    );
     expect(result.error).toBeUndefined();
     expect(result.serverSerials).toEqual([pki.server.serial]);
     expect(sink.identities).toEqual([{ appId: "order-app", namespace: "default" }]);

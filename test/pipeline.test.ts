@@ -91,7 +91,11 @@ function typeTableFrames(): Array<{ frame: Uint8Array; type: string; key: string
     rows.push({ frame: e.bytes, type: EXPECTED_TYPES[kind] as string, key: e.key, family: "workflow" });
   });
   COMPLETION_STATUSES.forEach((status, i) => {
-    const e = makeEvent("execution_completed", { instanceId: `done-${i}`, workflowName: "OrderWorkflow", completionStatus: status });
+    const e = makeEvent("execution_completed", {
+      instanceId: `done-${i}`,
+      workflowName: "OrderWorkflow",
+      completionStatus: status,
+    });
     rows.push({ frame: e.bytes, type: COMPLETED_BY_STATUS[status] as string, key: e.key, family: "workflow" });
   });
   ACTOR_KINDS.forEach((kind, i) => {
@@ -107,7 +111,13 @@ describe("the bridge end to end over loopback gRPC", () => {
     async (method) => {
       const p = await pipeline();
       const rows = typeTableFrames();
-      const result = await emit({ target: p.target, method, appId: "order-app", namespace: "prod", frames: rows.map((r) => r.frame) });
+      const result = await emit({
+        target: p.target,
+        method,
+        appId: "order-app",
+        namespace: "prod",
+        frames: rows.map((r) => r.frame),
+      });
       expect(result.acknowledged).toBe(true);
       await p.sidecar.waitFor(rows.length, { timeoutMs: 20_000 });
       const received = p.sidecar.received("pubsub", "dapr-events");
@@ -115,7 +125,9 @@ describe("the bridge end to end over loopback gRPC", () => {
       const bySubjectAndType = new Map(received.map((r) => [decodeCe(r.data), r] as const));
       for (const row of rows) {
         const inner = parseFrame(row.frame);
-        const match = [...bySubjectAndType].find(([ce]) => Buffer.from(ce.proto_data?.value ?? []).equals(Buffer.from(inner.bytes)));
+        const match = [...bySubjectAndType].find(([ce]) =>
+          Buffer.from(ce.proto_data?.value ?? []).equals(Buffer.from(inner.bytes)),
+        );
         expect(match, `CloudEvent for ${row.type}`).toBeDefined();
         const [ce, publish] = match as [DecodedCe, (typeof received)[number]];
         expect(ce.type).toBe(row.type);
@@ -152,7 +164,12 @@ describe("the bridge end to end over loopback gRPC", () => {
   it("publishes the JSON format that the cloudevents SDK reads back, with every attribute", async () => {
     const p = await pipeline({ format: "json" });
     const rows = typeTableFrames();
-    const result = await emit({ target: p.target, appId: "order-app", namespace: "prod", frames: rows.map((r) => r.frame) });
+    const result = await emit({
+      target: p.target,
+      appId: "order-app",
+      namespace: "prod",
+      frames: rows.map((r) => r.frame),
+    });
     expect(result.acknowledged).toBe(true);
     const received = await p.sidecar.waitFor(rows.length, { timeoutMs: 20_000 });
     const types = new Set<string>();
@@ -172,7 +189,9 @@ describe("the bridge end to end over loopback gRPC", () => {
       expect(typeof event.data).toBe("object");
       if (event.type.startsWith("io.dapr.workflows.")) {
         expect(event.dataschema).toBe("https://type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent");
-        expect((event.data as unknown as { metadata?: { instanceId?: string } }).metadata?.instanceId).toBe(event.subject);
+        expect((event.data as unknown as { metadata?: { instanceId?: string } }).metadata?.instanceId).toBe(
+          event.subject,
+        );
       } else {
         expect(event.dataschema).toBe("https://type.googleapis.com/dapr.proto.events.v1alpha1.ActorsEvent");
       }
@@ -190,7 +209,10 @@ describe("the bridge end to end over loopback gRPC", () => {
     expect(result.sent).toBe(21);
     await p.sidecar.waitFor(21, { timeoutMs: 20_000 });
     const main = p.sidecar.received("pubsub", "dapr-events");
-    const report = compareDelivery(good.map((bytes) => ({ bytes, key: "" })), main);
+    const report = compareDelivery(
+      good.map((bytes) => ({ bytes, key: "" })),
+      main,
+    );
     expect(report.missing).toBe(0);
     const dead = p.sidecar.received("pubsub", "dapr-events-deadletter");
     expect(dead).toHaveLength(1);
@@ -210,7 +232,10 @@ describe("the bridge end to end over loopback gRPC", () => {
     expect(result.error?.code).toBe("resource_exhausted");
     expect(result.error?.message).toMatch(/larger than max/);
     await p.sidecar.waitFor(5, { timeoutMs: 20_000 });
-    const report = compareDelivery(good.map((bytes) => ({ bytes, key: "" })), p.sidecar.received("pubsub", "dapr-events"));
+    const report = compareDelivery(
+      good.map((bytes) => ({ bytes, key: "" })),
+      p.sidecar.received("pubsub", "dapr-events"),
+    );
     expect(report.missing).toBe(0);
     expect(p.bridge.status().activeStreams).toBe(0);
   });

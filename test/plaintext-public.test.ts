@@ -27,6 +27,8 @@ describe("a plaintext sink on a non-loopback address", () => {
       extra: ["--listen", "0.0.0.0:0", "--allow-plaintext-public", "true"],
     });
     const bridge = await spawnBridge(args);
-    expect(bridge.logs.some((l) => l.level === 40 && typeof l.msg === "string" && l.msg.includes("plaintext"))).toBe(true);
+    expect(bridge.logs.some((l) => l.level === 40 && typeof l.msg === "string" && l.msg.includes("plaintext"))).toBe(
+      true,
+    );
   });
 });

@@ -6,7 +6,14 @@ import { describe, expect, it } from "vitest";
 describe("the public API", () => {
   it("the root exports the Bridge, configuration and errors, and nothing else at run time", async () => {
     const root = (await import("dapr-event-bridge")) as Record<string, unknown>;
-    expect(Object.keys(root).sort()).toEqual(["Bridge", "BridgeError", "ErrorCode", "maskSecrets", "resolveConfig", "validateConfig"]);
+    expect(Object.keys(root).sort()).toEqual([
+      "Bridge",
+      "BridgeError",
+      "ErrorCode",
+      "maskSecrets",
+      "resolveConfig",
+      "validateConfig",
+    ]);
   });
 
   it("test doubles live behind ./devtools, not the root", async () => {

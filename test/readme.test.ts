@@ -12,7 +12,12 @@ function settingsSection(): string {
   const reference = renderConfigReference();
   const from = reference.indexOf("## Settings");
   const to = reference.search(/\n## [Rr]out/);
-  return reference.slice(from, to === -1 ? undefined : to).trim().replace(/^## /gm, "### ") + "\n";
+  return (
+    reference
+      .slice(from, to === -1 ? undefined : to)
+      .trim()
+      .replace(/^## /gm, "### ") + "\n"
+  );
 }
 
 describe("README", () => {

@@ -31,7 +31,10 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((p) => p.close()));
 });
 
-async function observedPipeline(overrides: Partial<BridgeConfig>, sidecarOptions: DevSidecarOptions = {}): Promise<ObservedPipeline> {
+async function observedPipeline(
+  overrides: Partial<BridgeConfig>,
+  sidecarOptions: DevSidecarOptions = {},
+): Promise<ObservedPipeline> {
   const sidecar = new DevSidecar({ listen: "127.0.0.1:0", ...sidecarOptions });
   const { address } = await sidecar.start();
   const spool = tempDir("bridge-metrics-");
@@ -167,7 +170,11 @@ describe("routes and their metrics, scraped over HTTP", () => {
 
     const publishedTotal = sent.length - activities;
     await p.sidecar.waitFor(publishedTotal, { timeoutMs: 30_000 });
-    const samples = await scrapeUntil(p, (s) => value(s, "events_published_total") >= publishedTotal, "every publish to be counted");
+    const samples = await scrapeUntil(
+      p,
+      (s) => value(s, "events_published_total") >= publishedTotal,
+      "every publish to be counted",
+    );
 
     // What the sidecar got, per topic, decoded independently of the bridge's metrics.
     const byTopic = new Map<string, string[]>();
@@ -190,7 +197,9 @@ describe("routes and their metrics, scraped over HTTP", () => {
 
     // The scraped counters say the same.
     for (const [topic, types] of byTopic) {
-      expect(value(samples, "events_published_total", { pubsub: "pubsub", topic }), `published to ${topic}`).toBe(types.length);
+      expect(value(samples, "events_published_total", { pubsub: "pubsub", topic }), `published to ${topic}`).toBe(
+        types.length,
+      );
     }
     expect(series(samples, "events_published_total")).toHaveLength(3);
     expect(value(samples, "events_dropped_total", { route: "no-activities" })).toBe(activities);
@@ -209,7 +218,10 @@ describe("routes and their metrics, scraped over HTTP", () => {
 /** The series names listed in the tables of docs/metrics.md. */
 function documentedSeries(): Array<{ name: string; type: string }> {
   const text = readFileSync(new URL("../docs/metrics.md", import.meta.url), "utf8");
-  return [...text.matchAll(/^\| `([a-z_]+)` \| (counter|gauge|histogram) \|/gm)].map((m) => ({ name: m[1] as string, type: m[2] as string }));
+  return [...text.matchAll(/^\| `([a-z_]+)` \| (counter|gauge|histogram) \|/gm)].map((m) => ({
+    name: m[1] as string,
+    type: m[2] as string,
+  }));
 }
 
 /** The settings shared by the tests below: a small disk spool, fast retries, a drop route. */
@@ -252,12 +264,16 @@ describe("the series move as events flow, scraped over HTTP", () => {
       count: 1000,
       seed: 5,
       onSent: (frame) => {
-        if (frame.event !== undefined && !ACTIVITY_KINDS.has(frame.event.kind)) sent.push({ bytes: frame.bytes, key: frame.event.key });
+        if (frame.event !== undefined && !ACTIVITY_KINDS.has(frame.event.kind))
+          sent.push({ bytes: frame.bytes, key: frame.event.key });
       },
     });
     const down = await scrapeUntil(
       p,
-      (s) => value(s, "active_streams") === 1 && value(s, "spool_pending_events") >= BOUND && value(s, "publish_failures_total", { code: "unavailable" }) > 0,
+      (s) =>
+        value(s, "active_streams") === 1 &&
+        value(s, "spool_pending_events") >= BOUND &&
+        value(s, "publish_failures_total", { code: "unavailable" }) > 0,
       "a full spool and failing publishes while the sidecar is down",
     );
     // The frame read before the room check may land one past the bound (as in pipeline.test.ts).
@@ -293,7 +309,11 @@ describe("the series move as events flow, scraped over HTTP", () => {
     const hanging = await scrapeUntil(p, (s) => value(s, "in_flight_calls") > 0, "publish calls in flight");
     expect(value(hanging, "in_flight_calls")).toBeLessThanOrEqual(8);
     expect(value(hanging, "in_flight_events")).toBeGreaterThanOrEqual(value(hanging, "in_flight_calls"));
-    await scrapeUntil(p, (s) => value(s, "publish_failures_total", { code: "deadline_exceeded" }) > 0, "a publish call to pass its deadline");
+    await scrapeUntil(
+      p,
+      (s) => value(s, "publish_failures_total", { code: "deadline_exceeded" }) > 0,
+      "a publish call to pass its deadline",
+    );
 
     p.sidecar.setFaults({ latencyMs: 0 });
     await p.sidecar.waitFor(frames.length, { timeoutMs: 30_000 });
@@ -304,16 +324,23 @@ describe("the series move as events flow, scraped over HTTP", () => {
   });
 
   it("counts rejections, garbage and drops: dead letters after maxAttempts, undecodable, dropped, accepted = received - dropped", async () => {
-    const p = await observedPipeline(observedSettings, { faults: { rejectTopics: { "dapr-events": GrpcStatus.INVALID_ARGUMENT } } });
+    const p = await observedPipeline(observedSettings, {
+      faults: { rejectTopics: { "dapr-events": GrpcStatus.INVALID_ARGUMENT } },
+    });
     const garbage = Buffer.from([0x12, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]);
-    const rejectedFrames = [makeEvent("invoked", { actorId: "dl-1" }).bytes, makeEvent("execution_started", { instanceId: "dl-wf" }).bytes];
+    const rejectedFrames = [
+      makeEvent("invoked", { actorId: "dl-1" }).bytes,
+      makeEvent("execution_started", { instanceId: "dl-wf" }).bytes,
+    ];
     const dropped = makeEvent("task_scheduled", { instanceId: "dl-wf" }).bytes;
     const result = await emit({ target: p.target, frames: [...rejectedFrames, garbage, dropped] });
     expect(result.acknowledged).toBe(true);
     await p.sidecar.waitFor((r) => r.filter((e) => e.topic === DEAD_LETTER_TOPIC).length === 3, { timeoutMs: 20_000 });
     const dead = await scrapeUntil(
       p,
-      (s) => value(s, "events_published_total", { topic: DEAD_LETTER_TOPIC }) === 3 && value(s, "spool_pending_events") === 0,
+      (s) =>
+        value(s, "events_published_total", { topic: DEAD_LETTER_TOPIC }) === 3 &&
+        value(s, "spool_pending_events") === 0,
       "the dead letters to be counted",
     );
     expect(p.sidecar.received("pubsub", "dapr-events")).toHaveLength(0);
@@ -388,7 +415,8 @@ describe("the series move as events flow, scraped over HTTP", () => {
     await probed(p);
     const after = await scrapeUntil(
       p,
-      (s) => value(s, "events_published_total", { topic: DEAD_LETTER_TOPIC }) === 2 && value(s, "stream_errors_total") > 0,
+      (s) =>
+        value(s, "events_published_total", { topic: DEAD_LETTER_TOPIC }) === 2 && value(s, "stream_errors_total") > 0,
       "the dead letters and the stream error to be counted",
     );
     for (const { name, type } of documented) {

@@ -26,12 +26,21 @@ const DAPR_SPAN = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 const identity = { appId: "order-app", namespace: "prod" };
 
 const records: ReadonlyArray<readonly [string, CloudEventRecord]> = [
-  ["a traced child workflow start with its parent's app id", convertFrame(makeEvent("execution_started", { parentAppId: "order-app" }).bytes, identity, randomUUID())],
+  [
+    "a traced child workflow start with its parent's app id",
+    convertFrame(makeEvent("execution_started", { parentAppId: "order-app" }).bytes, identity, randomUUID()),
+  ],
   ["a failed workflow", convertFrame(makeEvent("execution_failed", { traced: false }).bytes, identity, randomUUID())],
   ["an actor call", convertFrame(makeEvent("invoked").bytes, identity, randomUUID())],
   [
     "an undecodable frame",
-    undecodableRecord(new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0xff]), identity, randomUUID(), new BridgeError(ErrorCode.Undecodable, "bad"), 1_767_225_600_000),
+    undecodableRecord(
+      new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0xff]),
+      identity,
+      randomUUID(),
+      new BridgeError(ErrorCode.Undecodable, "bad"),
+      1_767_225_600_000,
+    ),
   ],
 ];
 
@@ -80,7 +89,8 @@ function expectSameEvent(actual: Delivery, record: CloudEventRecord): void {
     // The same event, field for field, as the protobuf format's bytes decode to.
     expect("event" in actual ? actual.event : undefined).toEqual("event" in fromProtobuf ? fromProtobuf.event : null);
   }
-  if (record.extensions.traceparent !== undefined) expect(actual.extensions.traceparent).toBe(record.extensions.traceparent);
+  if (record.extensions.traceparent !== undefined)
+    expect(actual.extensions.traceparent).toBe(record.extensions.traceparent);
 }
 
 function expectAdvice(data: unknown): void {
@@ -105,7 +115,10 @@ const RAW_PATH = `${PUBSUB}--${TOPIC}--raw`;
 const PLAIN_PATH = `${PUBSUB}--${TOPIC}-plain--plain`;
 
 /** A DaprServer subscribed to the topic twice: raw payload on one route, plain on the other. Collects callback data. */
-async function sdkServer(protocol: CommunicationProtocolEnum, sidecarPort: number): Promise<{ port: number; received: unknown[] }> {
+async function sdkServer(
+  protocol: CommunicationProtocolEnum,
+  sidecarPort: number,
+): Promise<{ port: number; received: unknown[] }> {
   const port = await freePort();
   const server = new DaprServer({
     serverHost: "127.0.0.1",
@@ -133,7 +146,9 @@ async function sdkServer(protocol: CommunicationProtocolEnum, sidecarPort: numbe
 describe("decodeSdkEvent with @dapr/dapr's HTTP DaprServer", () => {
   async function httpSidecar(): Promise<number> {
     // The SDK's client waits for GET /v1.0/metadata before the server's start resolves.
-    const sidecar = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+    const sidecar = http.createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "application/json" }).end("{}"),
+    );
     await new Promise<void>((resolve) => sidecar.listen(0, "127.0.0.1", resolve));
     cleanups.push(() => new Promise<void>((resolve) => sidecar.close(() => resolve())));
     return (sidecar.address() as net.AddressInfo).port;
@@ -151,8 +166,15 @@ describe("decodeSdkEvent with @dapr/dapr's HTTP DaprServer", () => {
 
   it("declares the raw-payload subscription as daprd reads it, and decodes the json format delivered through it", async () => {
     const { port, received } = await sdkServer(CommunicationProtocolEnum.HTTP, await httpSidecar());
-    const subscriptions = (await (await fetch(`http://127.0.0.1:${port}/dapr/subscribe`)).json()) as Array<Record<string, unknown>>;
-    expect(subscriptions.find((s) => s.topic === TOPIC)).toEqual({ pubsubname: PUBSUB, topic: TOPIC, route: `/${RAW_PATH}`, metadata: { rawPayload: "true" } });
+    const subscriptions = (await (await fetch(`http://127.0.0.1:${port}/dapr/subscribe`)).json()) as Array<
+      Record<string, unknown>
+    >;
+    expect(subscriptions.find((s) => s.topic === TOPIC)).toEqual({
+      pubsubname: PUBSUB,
+      topic: TOPIC,
+      route: `/${RAW_PATH}`,
+      metadata: { rawPayload: "true" },
+    });
     for (const [, record] of records) {
       const body = JSON.stringify(rawPayloadEnvelope(brokerMessageOfJson(encodeJson(record))));
       expect(await post(port, RAW_PATH, body)).toEqual({ status: "SUCCESS" });
@@ -204,17 +226,31 @@ describe("decodeSdkEvent with @dapr/dapr's gRPC DaprServer", () => {
         (bytes: Buffer) => bytes,
         request,
         metadata,
-        (error, response) => (error !== null || response === undefined ? reject(error ?? new Error("no response")) : resolve(response)),
+        (error, response) =>
+          error !== null || response === undefined ? reject(error ?? new Error("no response")) : resolve(response),
       );
     });
   }
 
   /** daprd's OnTopicEvent: raw payload → the message bytes as `data`, octet-stream; else the CloudEvent's `data` re-marshalled. */
-  async function deliver(client: grpc.Client, path: string, raw: boolean, message: Uint8Array, topic: string): Promise<number> {
+  async function deliver(
+    client: grpc.Client,
+    path: string,
+    raw: boolean,
+    message: Uint8Array,
+    topic: string,
+  ): Promise<number> {
     let fields: Record<string, unknown>;
     if (raw) {
       const envelope = rawPayloadEnvelope(message);
-      fields = { id: envelope.id, source: "Dapr", type: "com.dapr.event.sent", spec_version: "1.0", data_content_type: "application/octet-stream", data: message };
+      fields = {
+        id: envelope.id,
+        source: "Dapr",
+        type: "com.dapr.event.sent",
+        spec_version: "1.0",
+        data_content_type: "application/octet-stream",
+        data: message,
+      };
     } else {
       const event = JSON.parse(Buffer.from(message).toString("utf8")) as Record<string, unknown>;
       fields = {
@@ -237,7 +273,10 @@ describe("decodeSdkEvent with @dapr/dapr's gRPC DaprServer", () => {
     ).finish();
     const metadata = new grpc.Metadata();
     metadata.set("pubsubname", PUBSUB);
-    const response = TopicEventResponse.toObject(TopicEventResponse.decode(await unary(client, "OnTopicEvent", request, metadata)), { enums: Number });
+    const response = TopicEventResponse.toObject(
+      TopicEventResponse.decode(await unary(client, "OnTopicEvent", request, metadata)),
+      { enums: Number },
+    );
     return (response as { status?: number }).status ?? 0;
   }
 
@@ -245,7 +284,9 @@ describe("decodeSdkEvent with @dapr/dapr's gRPC DaprServer", () => {
     const { port, received } = await sdkServer(CommunicationProtocolEnum.GRPC, await grpcSidecar());
     const client = appClient(port);
     const listed = ListTopicSubscriptionsResponse.toObject(
-      ListTopicSubscriptionsResponse.decode(await unary(client, "ListTopicSubscriptions", new Uint8Array(), new grpc.Metadata())),
+      ListTopicSubscriptionsResponse.decode(
+        await unary(client, "ListTopicSubscriptions", new Uint8Array(), new grpc.Metadata()),
+      ),
     ) as { subscriptions: Array<{ topic: string; metadata?: Record<string, string> }> };
     expect(listed.subscriptions.find((s) => s.topic === TOPIC)?.metadata).toEqual({ rawPayload: "true" });
     for (const [, record] of records) {

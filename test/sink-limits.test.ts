@@ -57,46 +57,69 @@ function track<T extends { close(): void }>(client: T): T {
 }
 
 describe("the sink under hostile clients, with default limits", () => {
-  it("refuses streams beyond its limit with RESOURCE_EXHAUSTED: 30,000 idle streams", { timeout: 150_000 }, async () => {
-    let clients: RawClients | undefined;
-    const outcome = await underAttack(kit, async (bridge) => {
-      // 8 streams per connection: the default HTTP/2 MAX_CONCURRENT_STREAMS, so each reaches the bridge.
-      clients = track(openRawStreams(bridge.address, 3750, 8));
-      const c = clients;
-      await waitFor(() => c.settled() >= 30_000 - STREAM_LIMIT, 60_000, "every stream beyond the limit refused");
-    });
-    const tally = clients?.tally;
-    expect(tally?.opened).toBe(30_000);
-    // One slot is the well-behaved stream's.
-    expect(tally?.statuses.get(grpc.status.RESOURCE_EXHAUSTED)).toBe(30_000 - (STREAM_LIMIT - 1));
-    expect([...(tally?.messages ?? [])].join("\n")).toMatch(/sinkMemoryBudgetBytes 268435456 \/ maxMessageBytes 1048576/);
-    expect(outcome.bridge.logs.filter((l) => typeof l.msg === "string" && l.msg.includes("event streams open")).length).toBeLessThan(10);
-    expectGoodStreamServed(outcome);
-    console.log(`30,000 idle streams: peak RSS ${(outcome.peakRss / MiB).toFixed(0)} MiB`);
-  });
+  it(
+    "refuses streams beyond its limit with RESOURCE_EXHAUSTED: 30,000 idle streams",
+    { timeout: 150_000 },
+    async () => {
+      let clients: RawClients | undefined;
+      const outcome = await underAttack(kit, async (bridge) => {
+        // 8 streams per connection: the default HTTP/2 MAX_CONCURRENT_STREAMS, so each reaches the bridge.
+        clients = track(openRawStreams(bridge.address, 3750, 8));
+        const c = clients;
+        await waitFor(() => c.settled() >= 30_000 - STREAM_LIMIT, 60_000, "every stream beyond the limit refused");
+      });
+      const tally = clients?.tally;
+      expect(tally?.opened).toBe(30_000);
+      // One slot is the well-behaved stream's.
+      expect(tally?.statuses.get(grpc.status.RESOURCE_EXHAUSTED)).toBe(30_000 - (STREAM_LIMIT - 1));
+      expect([...(tally?.messages ?? [])].join("\n")).toMatch(
+        /sinkMemoryBudgetBytes 268435456 \/ maxMessageBytes 1048576/,
+      );
+      expect(
+        outcome.bridge.logs.filter((l) => typeof l.msg === "string" && l.msg.includes("event streams open")).length,
+      ).toBeLessThan(10);
+      expectGoodStreamServed(outcome);
+      console.log(`30,000 idle streams: peak RSS ${(outcome.peakRss / MiB).toFixed(0)} MiB`);
+    },
+  );
 
-  it("bounds half-sent messages: 300 streams with 4 MiB declared, then 300 with 1 MiB (the default maximum)", { timeout: 150_000 }, async () => {
-    const outcome = await underAttack(kit, async (bridge) => {
-      for (const declared of [4 * MiB, MiB]) {
-        const payload = Buffer.alloc(declared, 0x41);
-        let written = 0;
-        const clients = track(openRawStreams(bridge.address, 38, 8, halfSend(declared, payload, () => written++)));
-        // 304 streams; each one's bytes have left the client (or the bridge refused the stream).
-        await waitFor(() => written >= 304, 60_000, `the half-sent ${declared}-byte messages written`);
-        if (declared > MiB) {
-          await waitFor(() => clients.settled() >= 304, 20_000, "the over-size messages refused");
-          expect(clients.tally.statuses.get(grpc.status.RESOURCE_EXHAUSTED)).toBe(304);
-        } else {
-          // All but the slots of the budget are refused; the admitted ones hold ~1 MiB each.
-          await waitFor(() => clients.settled() >= 304 - (STREAM_LIMIT - 1), 20_000, "streams beyond the budget refused");
-          expect(clients.tally.statuses.get(grpc.status.RESOURCE_EXHAUSTED)).toBe(304 - (STREAM_LIMIT - 1));
+  it(
+    "bounds half-sent messages: 300 streams with 4 MiB declared, then 300 with 1 MiB (the default maximum)",
+    { timeout: 150_000 },
+    async () => {
+      const outcome = await underAttack(kit, async (bridge) => {
+        for (const declared of [4 * MiB, MiB]) {
+          const payload = Buffer.alloc(declared, 0x41);
+          let written = 0;
+          const clients = track(
+            openRawStreams(
+              bridge.address,
+              38,
+              8,
+              halfSend(declared, payload, () => written++),
+            ),
+          );
+          // 304 streams; each one's bytes have left the client (or the bridge refused the stream).
+          await waitFor(() => written >= 304, 60_000, `the half-sent ${declared}-byte messages written`);
+          if (declared > MiB) {
+            await waitFor(() => clients.settled() >= 304, 20_000, "the over-size messages refused");
+            expect(clients.tally.statuses.get(grpc.status.RESOURCE_EXHAUSTED)).toBe(304);
+          } else {
+            // All but the slots of the budget are refused; the admitted ones hold ~1 MiB each.
+            await waitFor(
+              () => clients.settled() >= 304 - (STREAM_LIMIT - 1),
+              20_000,
+              "streams beyond the budget refused",
+            );
+            expect(clients.tally.statuses.get(grpc.status.RESOURCE_EXHAUSTED)).toBe(304 - (STREAM_LIMIT - 1));
+          }
+          clients.close();
         }
-        clients.close();
-      }
-    });
-    expectGoodStreamServed(outcome);
-    console.log(`half-sent messages: peak RSS ${(outcome.peakRss / MiB).toFixed(0)} MiB`);
-  });
+      });
+      expectGoodStreamServed(outcome);
+      console.log(`half-sent messages: peak RSS ${(outcome.peakRss / MiB).toFixed(0)} MiB`);
+    },
+  );
 
   it("closes connections that never send a byte: 2,000 silent TCP connections", { timeout: 150_000 }, async () => {
     const outcome = await underAttack(kit, async (bridge) => {
@@ -119,7 +142,11 @@ describe("the sink under hostile clients, with default limits", () => {
         // or on the next turn. Cancelled calls leave their connections open, stream-less.
         await Promise.all(Array.from({ length: 200 }, (_, i) => openAndCancel(bridge.address, i % 2 === 0)));
       }
-      await waitFor(() => (now = socketFds(bridge.pid)) <= baseline, 45_000, "the bridge's sockets back to the baseline");
+      await waitFor(
+        () => (now = socketFds(bridge.pid)) <= baseline,
+        45_000,
+        "the bridge's sockets back to the baseline",
+      );
     });
     expect(now).toBeLessThanOrEqual(baseline);
     expectGoodStreamServed(outcome);

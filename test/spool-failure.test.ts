@@ -25,7 +25,12 @@ function capturingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString("utf8").split("\n").filter((line) => line.length > 0));
+      lines.push(
+        ...chunk
+          .toString("utf8")
+          .split("\n")
+          .filter((line) => line.length > 0),
+      );
       done();
     },
   });
@@ -59,7 +64,11 @@ describe("a spool that cannot be written", () => {
     const shutdown = new AbortController();
     const { logger, lines } = capturingLogger();
     const handler = createStreamHandler({
-      factory: new OutboundFactory({ route: (r) => router.route(r), deadLetterPubsub: "pubsub", deadLetterTopic: "dl" }),
+      factory: new OutboundFactory({
+        route: (r) => router.route(r),
+        deadLetterPubsub: "pubsub",
+        deadLetterTopic: "dl",
+      }),
       commit,
       hasRoom: () => true,
       waitForRoom: () => Promise.resolve(),
@@ -84,7 +93,10 @@ describe("a spool that cannot be written", () => {
     expect(result.error?.message).toMatch(/spool/i);
     // The operator: a log line that names the file, SQLite's own words and what to do about it.
     const explained = lines.filter(
-      (line) => line.includes(spool.file) && line.includes("database is locked") && line.includes("Another process holds the spool locked"),
+      (line) =>
+        line.includes(spool.file) &&
+        line.includes("database is locked") &&
+        line.includes("Another process holds the spool locked"),
     );
     expect(explained.length, `a log line explaining the failure; got:\n${lines.join("\n")}`).toBeGreaterThan(0);
     // The first group (at most `maxBatch`) was committed before the lock was taken; nothing after it was.

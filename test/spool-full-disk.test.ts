@@ -70,7 +70,10 @@ describe("the spool on a full disk (a real 2 MiB tmpfs)", () => {
     const { address } = await sidecar.start();
     cleanups.push(() => sidecar.close());
     const lines: LogLine[] = [];
-    const logger = pino({ level: "info", serializers: { err: pino.stdSerializers.err } }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+    const logger = pino(
+      { level: "info", serializers: { err: pino.stdSerializers.err } },
+      { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) },
+    );
     const metrics = new BridgeMetrics({ logger, defaultMetrics: false });
     const config = testConfig({ daprGrpcEndpoint: address, spoolDir, durability: "disk" });
     const bridge = new Bridge(config, { logger, deliveryObserver: metrics, sinkObserver: metrics });
@@ -80,7 +83,8 @@ describe("the spool on a full disk (a real 2 MiB tmpfs)", () => {
     const http: ObservabilityServer | undefined = await startObservability(bridge, { listen: "127.0.0.1:0", metrics });
     if (http === undefined) throw new Error("the observability listener did not start");
     cleanups.push(() => http.close());
-    const scrape = async (): Promise<Map<string, number>> => parsePrometheusText(await (await fetch(`http://${http.address}/metrics`)).text());
+    const scrape = async (): Promise<Map<string, number>> =>
+      parsePrometheusText(await (await fetch(`http://${http.address}/metrics`)).text());
     const readyz = async (): Promise<{ status: number; reasons: string[] }> => {
       const response = await fetch(`http://${http.address}/readyz`);
       return { status: response.status, reasons: ((await response.json()) as { reasons: string[] }).reasons };
@@ -120,7 +124,11 @@ describe("the spool on a full disk (a real 2 MiB tmpfs)", () => {
     // Space returns and the sidecar is back: ready again, everything published and deleted.
     rmSync(filler);
     sidecar.setFaults({ unavailable: false });
-    await waitUntil(() => bridge.status().spool?.pending === 0 && bridge.status().spoolFailing === undefined, 30_000, "the spool to drain and commit again");
+    await waitUntil(
+      () => bridge.status().spool?.pending === 0 && bridge.status().spoolFailing === undefined,
+      30_000,
+      "the spool to drain and commit again",
+    );
     expect((await readyz()).status).toBe(200);
     expect((await scrape()).get(`${METRIC_PREFIX}spool_pending_events`)).toBe(0);
     const acked = await emit({ target, frames: takeEvents(100, { seed: 14 }) });

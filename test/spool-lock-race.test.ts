@@ -75,7 +75,8 @@ describe("the spool lock under a race", () => {
         for (const racer of group) racer.child.stdin.write("go\n");
         const outcomes = await Promise.all(group.map((racer) => nextLine(racer)));
         winners.push(outcomes.filter((line) => line === "won").length);
-        for (const line of outcomes.filter((l) => l !== "won")) expect(line).toMatch(/^lost The spool in .* is in use by/);
+        for (const line of outcomes.filter((l) => l !== "won"))
+          expect(line).toMatch(/^lost The spool in .* is in use by/);
         await Promise.all(
           group.map(
             (racer) =>

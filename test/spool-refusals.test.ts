@@ -15,7 +15,18 @@ afterEach(() => {
 function runRefused(spoolDir: string): { status: number | null; stderr: string } {
   const result = spawnSync(
     process.execPath,
-    [BRIDGE_MAIN, "run", "--spool-dir", spoolDir, "--listen", "127.0.0.1:0", "--metrics-listen", "", "--log-level", "silent"],
+    [
+      BRIDGE_MAIN,
+      "run",
+      "--spool-dir",
+      spoolDir,
+      "--listen",
+      "127.0.0.1:0",
+      "--metrics-listen",
+      "",
+      "--log-level",
+      "silent",
+    ],
     { encoding: "utf8", timeout: 30_000 },
   );
   return { status: result.status, stderr: result.stderr };

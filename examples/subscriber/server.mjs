@@ -115,7 +115,14 @@ const server = createServer((req, res) => {
     const body = Buffer.concat(chunks).toString("utf8");
     try {
       const ce = cloudEventOf(body);
-      const line = { route: req.url, format: ce.format, type: ce.type, id: ce.id, source: ce.source, subject: ce.subject };
+      const line = {
+        route: req.url,
+        format: ce.format,
+        type: ce.type,
+        id: ce.id,
+        source: ce.source,
+        subject: ce.subject,
+      };
       if (req.url === "/deadletters") line.reason = ce.deadletterreason;
       console.log(JSON.stringify(line));
       reply(200, { status: "SUCCESS" });

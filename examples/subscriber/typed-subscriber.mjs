@@ -46,7 +46,8 @@ const LARGEST_BODY = 4 * 1024 * 1024;
  */
 export function alertOf(delivery) {
   const event = delivery.event;
-  const details = event.executionFailed?.failureDetails ?? event.executionCompleted?.failureDetails ?? event.metadata?.failureDetails;
+  const details =
+    event.executionFailed?.failureDetails ?? event.executionCompleted?.failureDetails ?? event.metadata?.failureDetails;
   return {
     id: delivery.id,
     source: delivery.source,
@@ -100,7 +101,11 @@ export function createHandler(options = {}) {
       alerts.push(alert);
       if (alerts.length > 100) alerts.shift();
     } else if (isUndecodable(delivery)) {
-      onProblem({ undecodable: delivery.id, bytes: delivery.data.length, reason: delivery.extensions["deadletterreason"] });
+      onProblem({
+        undecodable: delivery.id,
+        bytes: delivery.data.length,
+        reason: delivery.extensions["deadletterreason"],
+      });
     }
     seen.add(key);
     if (seen.size > dedupWindow) seen.delete(/** @type {string} */ (seen.values().next().value));

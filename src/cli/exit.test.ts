@@ -15,10 +15,14 @@ const dir = mkdtempSync(join(tmpdir(), "bridge-exit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function runBridge(spoolDir: string): { status: number | null; stderr: string } {
-  const result = spawnSync(process.execPath, [MAIN, "run", "--spool-dir", spoolDir, "--listen", "127.0.0.1:0", "--metrics-listen", ""], {
-    encoding: "utf8",
-    timeout: 20_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    [MAIN, "run", "--spool-dir", spoolDir, "--listen", "127.0.0.1:0", "--metrics-listen", ""],
+    {
+      encoding: "utf8",
+      timeout: 20_000,
+    },
+  );
   return { status: result.status, stderr: result.stderr };
 }
 

@@ -134,7 +134,13 @@ function readMetadata(reader: protobuf.Reader, scan: Mutable<WorkflowsEventScan>
 }
 
 /** Reads one occurrence of member `field`; `selected` when it is the member the scan reports. */
-function readWorkflowMember(reader: protobuf.Reader, scan: Mutable<WorkflowsEventScan>, field: number, memberPlan: WalkPlan, selected: boolean): void {
+function readWorkflowMember(
+  reader: protobuf.Reader,
+  scan: Mutable<WorkflowsEventScan>,
+  field: number,
+  memberPlan: WalkPlan,
+  selected: boolean,
+): void {
   const outer = enterMessage(reader, 1);
   const traceField = selected ? TRACE_FIELD.get(field) : undefined;
   if (traceField !== undefined) {

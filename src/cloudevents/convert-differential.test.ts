@@ -26,7 +26,10 @@ const root = bridgeProtos();
 const WorkflowsEvent = root.lookupType(TypeName.WorkflowsEvent);
 const ActorsEvent = root.lookupType(TypeName.ActorsEvent);
 const statusNames = new Map(
-  Object.entries(root.lookupEnum("durabletask.protos.v1.OrchestrationStatus").values).map(([name, n]) => [n, name.slice(21).toLowerCase()]),
+  Object.entries(root.lookupEnum("durabletask.protos.v1.OrchestrationStatus").values).map(([name, n]) => [
+    n,
+    name.slice(21).toLowerCase(),
+  ]),
 );
 
 interface Instance {
@@ -62,7 +65,10 @@ function referenceConvert(frame: Uint8Array, identity: SourceIdentity, id: strin
   const prefix = `/dapr/${encodeURIComponent(identity.namespace)}/${encodeURIComponent(identity.appId)}`;
   const common: Pick<CloudEventRecord, "id" | "specversion"> = { id, specversion: SPEC_VERSION };
   if (family === "actor") {
-    const event = decodeInner(ActorsEvent, bytes) as Record<string, { actor?: { type?: string; id?: string } | null } | string | undefined>;
+    const event = decodeInner(ActorsEvent, bytes) as Record<
+      string,
+      { actor?: { type?: string; id?: string } | null } | string | undefined
+    >;
     const member = event["event_type"] as string | undefined;
     const type = member === undefined ? undefined : ACTOR_MEMBER_TYPES.get(member);
     if (member === undefined || type === undefined) throw undecodable("no member");
@@ -79,7 +85,11 @@ function referenceConvert(frame: Uint8Array, identity: SourceIdentity, id: strin
       ...(time === undefined ? {} : { time }),
       datacontenttype: PROTOBUF_DATA_CONTENT_TYPE,
       dataschema: ACTORS_DATASCHEMA,
-      extensions: { partitionkey: `${actorType}/${actorId}`, daprappid: identity.appId, daprnamespace: identity.namespace },
+      extensions: {
+        partitionkey: `${actorType}/${actorId}`,
+        daprappid: identity.appId,
+        daprnamespace: identity.namespace,
+      },
       data: { kind: "proto", typeUrl: ACTORS_TYPE_URL, value: bytes },
     };
   }
@@ -144,14 +154,23 @@ function referenceAttribute(writer: protobuf.Writer, key: string, value: Extensi
 
 function referenceEncode(record: CloudEventRecord): Uint8Array {
   const writer = protobuf.Writer.create();
-  writer.uint32(10).string(record.id).uint32(18).string(record.source).uint32(26).string(record.specversion).uint32(34).string(record.type);
+  writer
+    .uint32(10)
+    .string(record.id)
+    .uint32(18)
+    .string(record.source)
+    .uint32(26)
+    .string(record.specversion)
+    .uint32(34)
+    .string(record.type);
   if (record.subject !== undefined) referenceAttribute(writer, "subject", record.subject);
   if (record.time !== undefined) referenceAttribute(writer, "time", record.time);
   if (record.datacontenttype !== undefined) referenceAttribute(writer, "datacontenttype", record.datacontenttype);
   if (record.dataschema !== undefined) referenceAttribute(writer, "dataschema", record.dataschema, true);
   for (const [key, value] of Object.entries(record.extensions)) referenceAttribute(writer, key, value);
   const data = record.data;
-  if (data.kind === "proto") writer.uint32(66).fork().uint32(10).string(data.typeUrl).uint32(18).bytes(data.value).ldelim();
+  if (data.kind === "proto")
+    writer.uint32(66).fork().uint32(10).string(data.typeUrl).uint32(18).bytes(data.value).ldelim();
   else writer.uint32(50).bytes(data.value);
   return writer.finish();
 }
@@ -162,7 +181,11 @@ const ID = "0190f2a4-7b1c-7def-8abc-0123456789ab";
 /** A conversion's result, its byte arrays as hex: vitest compares strings much faster than Buffers. */
 type Outcome = { record: unknown; bytes: string } | { undecodable: true };
 
-function outcome(convert: typeof convertFrame, encode: (record: CloudEventRecord) => Uint8Array, frame: Uint8Array): Outcome {
+function outcome(
+  convert: typeof convertFrame,
+  encode: (record: CloudEventRecord) => Uint8Array,
+  frame: Uint8Array,
+): Outcome {
   let record: CloudEventRecord;
   try {
     record = convert(frame, identity, ID);
@@ -199,7 +222,13 @@ function random(seed: number): () => number {
 }
 
 function frameAround(member: 1 | 2, inner: Uint8Array): Uint8Array {
-  return protobuf.Writer.create().uint32(18).fork().uint32((member << 3) | 2).bytes(inner).ldelim().finish();
+  return protobuf.Writer.create()
+    .uint32(18)
+    .fork()
+    .uint32((member << 3) | 2)
+    .bytes(inner)
+    .ldelim()
+    .finish();
 }
 
 describe("convertFrame and encodeProtobuf against the protobufjs reference", () => {
@@ -251,10 +280,15 @@ describe("convertFrame and encodeProtobuf against the protobufjs reference", () 
   });
 
   it("agree when oneof members, metadata and nested messages repeat", () => {
-    const encode = (type: protobuf.Type, object: Record<string, unknown>): Uint8Array => type.encode(type.fromObject(object)).finish();
+    const encode = (type: protobuf.Type, object: Record<string, unknown>): Uint8Array =>
+      type.encode(type.fromObject(object)).finish();
     const started = encode(WorkflowsEvent, {
       metadata: { instanceId: "a", name: "First", runtimeStatus: 1 },
-      execution_started: { name: "S", workflowInstance: { instanceId: "s-1" }, parentTraceContext: { traceParent: "tp-1" } },
+      execution_started: {
+        name: "S",
+        workflowInstance: { instanceId: "s-1" },
+        parentTraceContext: { traceParent: "tp-1" },
+      },
     });
     const scheduled = encode(WorkflowsEvent, {
       metadata: { name: "Second" },
@@ -273,7 +307,8 @@ describe("convertFrame and encodeProtobuf against the protobufjs reference", () 
     ]) {
       expect(expectSameAsReference(frameAround(1, inner))).toHaveProperty("record");
     }
-    const actor = (member: string, type: string): Uint8Array => encode(ActorsEvent, { [member]: { actor: { type, id: type } } });
+    const actor = (member: string, type: string): Uint8Array =>
+      encode(ActorsEvent, { [member]: { actor: { type, id: type } } });
     for (const inner of [
       cat(actor("activated", "A"), actor("invoked", "B")),
       cat(actor("activated", "A"), actor("invoked", "B"), actor("activated", "C")),

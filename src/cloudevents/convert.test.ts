@@ -18,7 +18,16 @@ const ACTOR_TYPE_URL = "type.googleapis.com/dapr.proto.events.v1alpha1.ActorsEve
 const WF_SCHEMA = `https://${WF_TYPE_URL}`;
 const ACTOR_SCHEMA = `https://${ACTOR_TYPE_URL}`;
 
-const STATUS = { RUNNING: 0, COMPLETED: 1, CONTINUED_AS_NEW: 2, FAILED: 3, CANCELED: 4, TERMINATED: 5, PENDING: 6, SUSPENDED: 7 };
+const STATUS = {
+  RUNNING: 0,
+  COMPLETED: 1,
+  CONTINUED_AS_NEW: 2,
+  FAILED: 3,
+  CANCELED: 4,
+  TERMINATED: 5,
+  PENDING: 6,
+  SUSPENDED: 7,
+};
 
 function encode(type: protobuf.Type, object: Record<string, unknown>): Uint8Array {
   return type.encode(type.fromObject(object)).finish();
@@ -28,7 +37,12 @@ function encode(type: protobuf.Type, object: Record<string, unknown>): Uint8Arra
 function frameAround(member: 1 | 2, inner: Uint8Array, time: typeof TIME | null = TIME): Uint8Array {
   const writer = protobuf.Writer.create();
   if (time !== null) writer.uint32(10).fork().uint32(8).int64(time.seconds).uint32(16).int32(time.nanos).ldelim();
-  writer.uint32(18).fork().uint32((member << 3) | 2).bytes(inner).ldelim();
+  writer
+    .uint32(18)
+    .fork()
+    .uint32((member << 3) | 2)
+    .bytes(inner)
+    .ldelim();
   return writer.finish();
 }
 
@@ -76,7 +90,11 @@ describe("convertFrame: workflow events", () => {
     ["execution_terminated", "io.dapr.workflows.terminated", { recurse: true }],
     ["execution_suspended", "io.dapr.workflows.suspended", { input: { value: "why" } }],
     ["execution_resumed", "io.dapr.workflows.resumed", {}],
-    ["execution_failed", "io.dapr.workflows.failed", { orchestration_instance: { instanceId: "wf-1" }, reason: "boom" }],
+    [
+      "execution_failed",
+      "io.dapr.workflows.failed",
+      { orchestration_instance: { instanceId: "wf-1" }, reason: "boom" },
+    ],
     ["execution_canceled", "io.dapr.workflows.canceled", { reason: "user" }],
     ["task_completed", "io.dapr.workflows.activity.completed", { taskScheduledId: 3 }],
     ["task_failed", "io.dapr.workflows.activity.failed", { taskScheduledId: 3, failureDetails: { errorType: "E" } }],
@@ -92,9 +110,21 @@ describe("convertFrame: workflow events", () => {
   });
 
   const traced: ReadonlyArray<[string, string, Record<string, unknown>]> = [
-    ["execution_started", "io.dapr.workflows.started", { name: "OrderWorkflow", parentTraceContext: { traceParent: "00-aa-bb-01", traceState: { value: "k=v" } } }],
-    ["task_scheduled", "io.dapr.workflows.activity.scheduled", { name: "Charge", parentTraceContext: { traceParent: "00-aa-bb-01", traceState: { value: "k=v" } } }],
-    ["sub_orchestration_created", "io.dapr.workflows.child.created", { instanceId: "child", parentTraceContext: { traceParent: "00-aa-bb-01", traceState: { value: "k=v" } } }],
+    [
+      "execution_started",
+      "io.dapr.workflows.started",
+      { name: "OrderWorkflow", parentTraceContext: { traceParent: "00-aa-bb-01", traceState: { value: "k=v" } } },
+    ],
+    [
+      "task_scheduled",
+      "io.dapr.workflows.activity.scheduled",
+      { name: "Charge", parentTraceContext: { traceParent: "00-aa-bb-01", traceState: { value: "k=v" } } },
+    ],
+    [
+      "sub_orchestration_created",
+      "io.dapr.workflows.child.created",
+      { instanceId: "child", parentTraceContext: { traceParent: "00-aa-bb-01", traceState: { value: "k=v" } } },
+    ],
   ];
   it.each(traced)("%s becomes %s and carries traceparent and tracestate", (member, type, value) => {
     const { frame, inner } = workflowFrame({ metadata, [member]: value });
@@ -112,7 +142,10 @@ describe("convertFrame: workflow events", () => {
   });
 
   it("leaves trace extensions out when the trace context is absent or empty", () => {
-    const { frame } = workflowFrame({ metadata, task_scheduled: { name: "Charge", parentTraceContext: { traceParent: "" } } });
+    const { frame } = workflowFrame({
+      metadata,
+      task_scheduled: { name: "Charge", parentTraceContext: { traceParent: "" } },
+    });
     const record = convertFrame(frame, identity, ID);
     expect(record.extensions).not.toHaveProperty("traceparent");
     expect(record.extensions).not.toHaveProperty("tracestate");
@@ -134,7 +167,10 @@ describe("convertFrame: workflow events", () => {
   });
 
   it("sets workflowstatus from metadata.runtimeStatus, lower case without prefix", () => {
-    const { frame } = workflowFrame({ metadata: { ...metadata, runtimeStatus: STATUS.CONTINUED_AS_NEW }, execution_resumed: {} });
+    const { frame } = workflowFrame({
+      metadata: { ...metadata, runtimeStatus: STATUS.CONTINUED_AS_NEW },
+      execution_resumed: {},
+    });
     expect(convertFrame(frame, identity, ID).extensions.workflowstatus).toBe("continued_as_new");
     const noMeta = workflowFrame({ execution_started: { name: "W", workflowInstance: { instanceId: "i-9" } } });
     const record = convertFrame(noMeta.frame, identity, ID);
@@ -159,14 +195,23 @@ describe("convertFrame: workflow events", () => {
   });
 
   it("omits time when the frame has none", () => {
-    const record = convertFrame(frameAround(1, encode(WorkflowsEvent, { metadata, execution_resumed: {} }), null), identity, ID);
+    const record = convertFrame(
+      frameAround(1, encode(WorkflowsEvent, { metadata, execution_resumed: {} }), null),
+      identity,
+      ID,
+    );
     expect(record).not.toHaveProperty("time");
   });
 
   it("keeps fields it does not know in the data bytes, untouched", () => {
     const known = encode(WorkflowsEvent, { metadata, execution_started: { name: "OrderWorkflow" } });
     // Field 99, varint 4242, and field 100, a string: unknown to WorkflowsEvent.
-    const unknown = protobuf.Writer.create().uint32((99 << 3) | 0).uint32(4242).uint32((100 << 3) | 2).string("future").finish();
+    const unknown = protobuf.Writer.create()
+      .uint32((99 << 3) | 0)
+      .uint32(4242)
+      .uint32((100 << 3) | 2)
+      .string("future")
+      .finish();
     const inner = new Uint8Array([...known, ...unknown]);
     const record = convertFrame(frameAround(1, inner), identity, ID);
     expect(record.type).toBe("io.dapr.workflows.started");
@@ -179,13 +224,27 @@ describe("convertFrame: workflow events", () => {
     // Written field by field, as Dapr's durabletask fork puts it on the wire:
     // ParentInstanceInfo.appID (5) and appNamespace (6) are `optional string`, not wrappers.
     const w = protobuf.Writer.create();
-    w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string("child-1").uint32((2 << 3) | 2).string("ShippingWorkflow").ldelim();
+    w.uint32((1 << 3) | 2)
+      .fork()
+      .uint32((1 << 3) | 2)
+      .string("child-1")
+      .uint32((2 << 3) | 2)
+      .string("ShippingWorkflow")
+      .ldelim();
     w.uint32((2 << 3) | 2).fork(); // execution_started
     w.uint32((1 << 3) | 2).string("ShippingWorkflow");
-    w.uint32((4 << 3) | 2).fork().uint32((1 << 3) | 2).string("child-1").ldelim(); // workflowInstance
+    w.uint32((4 << 3) | 2)
+      .fork()
+      .uint32((1 << 3) | 2)
+      .string("child-1")
+      .ldelim(); // workflowInstance
     w.uint32((5 << 3) | 2).fork(); // parentInstance
     w.uint32((1 << 3) | 0).int32(3);
-    w.uint32((4 << 3) | 2).fork().uint32((1 << 3) | 2).string("parent-1").ldelim();
+    w.uint32((4 << 3) | 2)
+      .fork()
+      .uint32((1 << 3) | 2)
+      .string("parent-1")
+      .ldelim();
     w.uint32((5 << 3) | 2).string("order-app");
     w.uint32((6 << 3) | 2).string("prod");
     w.ldelim().ldelim();
@@ -200,20 +259,30 @@ describe("convertFrame: workflow events", () => {
       executionStarted: {
         name: "ShippingWorkflow",
         workflowInstance: { instanceId: "child-1" },
-        parentInstance: { taskScheduledId: 3, workflowInstance: { instanceId: "parent-1" }, appID: "order-app", appNamespace: "prod" },
+        parentInstance: {
+          taskScheduledId: 3,
+          workflowInstance: { instanceId: "parent-1" },
+          appID: "order-app",
+          appNamespace: "prod",
+        },
       },
     });
   });
 
   it("writes a set proto3 optional field even when it is empty", () => {
     const { frame } = workflowFrame({ metadata, execution_started: { name: "W", parentInstance: { appID: "" } } });
-    const json = JSON.parse(Buffer.from(encodeJson(convertFrame(frame, identity, ID))).toString("utf8")) as { data: { executionStarted: unknown } };
+    const json = JSON.parse(Buffer.from(encodeJson(convertFrame(frame, identity, ID))).toString("utf8")) as {
+      data: { executionStarted: unknown };
+    };
     expect(json.data.executionStarted).toEqual({ name: "W", parentInstance: { appID: "" } });
   });
 
   it("skips unknown EventRequest fields", () => {
     const { frame, inner } = workflowFrame({ metadata, execution_resumed: {} });
-    const extra = protobuf.Writer.create().uint32((7 << 3) | 2).string("x").finish();
+    const extra = protobuf.Writer.create()
+      .uint32((7 << 3) | 2)
+      .string("x")
+      .finish();
     const record = convertFrame(new Uint8Array([...extra, ...frame]), identity, ID);
     expectWorkflowRecord(record, "io.dapr.workflows.resumed", inner);
   });
@@ -249,7 +318,9 @@ describe("convertFrame: undecodable input", () => {
   const good = workflowFrame({ metadata, execution_resumed: {} }).frame;
 
   it("rejects a truncated frame, naming the field", () => {
-    expect(undecodableError(good.subarray(0, good.length - 3)).message).toMatch(/EventRequest field 2 \(event\) is truncated/);
+    expect(undecodableError(good.subarray(0, good.length - 3)).message).toMatch(
+      /EventRequest field 2 \(event\) is truncated/,
+    );
   });
 
   it("rejects garbage", () => {
@@ -269,17 +340,31 @@ describe("convertFrame: undecodable input", () => {
 
   it("rejects reserved and unknown Event members, and an empty Event", () => {
     for (const member of [3, 4, 5, 6]) {
-      const frame = protobuf.Writer.create().uint32(18).fork().uint32((member << 3) | 2).bytes(new Uint8Array([8, 1])).ldelim().finish();
+      const frame = protobuf.Writer.create()
+        .uint32(18)
+        .fork()
+        .uint32((member << 3) | 2)
+        .bytes(new Uint8Array([8, 1]))
+        .ldelim()
+        .finish();
       expect(undecodableError(frame).message).toMatch(new RegExp(`member ${member}, reserved`));
     }
-    const unknown = protobuf.Writer.create().uint32(18).fork().uint32((9 << 3) | 2).bytes(new Uint8Array()).ldelim().finish();
+    const unknown = protobuf.Writer.create()
+      .uint32(18)
+      .fork()
+      .uint32((9 << 3) | 2)
+      .bytes(new Uint8Array())
+      .ldelim()
+      .finish();
     expect(undecodableError(unknown).message).toMatch(/unknown member 9/);
     const empty = protobuf.Writer.create().uint32(18).fork().ldelim().finish();
     expect(undecodableError(empty).message).toMatch(/Event has no member set/);
   });
 
   it("rejects a workflow event with no member and an actor event without its actor", () => {
-    expect(undecodableError(frameAround(1, encode(WorkflowsEvent, { metadata }))).message).toMatch(/WorkflowsEvent has no event_type member/);
+    expect(undecodableError(frameAround(1, encode(WorkflowsEvent, { metadata }))).message).toMatch(
+      /WorkflowsEvent has no event_type member/,
+    );
     expect(undecodableError(frameAround(2, encode(ActorsEvent, { invoked: { method_name: "x" } }))).message).toMatch(
       /member invoked has no field 1 \(actor\)/,
     );
@@ -287,8 +372,13 @@ describe("convertFrame: undecodable input", () => {
   });
 
   it("rejects malformed inner bytes and invalid times", () => {
-    expect(undecodableError(frameAround(1, new Uint8Array([0x12, 0x05, 0x01]))).message).toMatch(/WorkflowsEvent .* is malformed/);
-    const badNanos = frameAround(1, encode(WorkflowsEvent, { metadata, execution_resumed: {} }), { seconds: 1, nanos: 2_000_000_000 });
+    expect(undecodableError(frameAround(1, new Uint8Array([0x12, 0x05, 0x01]))).message).toMatch(
+      /WorkflowsEvent .* is malformed/,
+    );
+    const badNanos = frameAround(1, encode(WorkflowsEvent, { metadata, execution_resumed: {} }), {
+      seconds: 1,
+      nanos: 2_000_000_000,
+    });
     expect(undecodableError(badNanos).message).toMatch(/nanos 2000000000/);
   });
 });

@@ -29,10 +29,9 @@ export const UNDECODABLE_PARTITION_KEY = "undecodable";
 // Lookup tables, built once.
 const STATUS_PREFIX = "ORCHESTRATION_STATUS_";
 const statusNames: ReadonlyMap<number, string> = new Map(
-  Object.entries(bridgeProtos().lookupEnum("durabletask.protos.v1.OrchestrationStatus").values).map(([name, number]) => [
-    number,
-    name.slice(STATUS_PREFIX.length).toLowerCase(),
-  ]),
+  Object.entries(bridgeProtos().lookupEnum("durabletask.protos.v1.OrchestrationStatus").values).map(
+    ([name, number]) => [number, name.slice(STATUS_PREFIX.length).toLowerCase()],
+  ),
 );
 
 function undecodable(message: string, cause?: unknown): BridgeError {
@@ -69,11 +68,17 @@ function segment(value: string | undefined): string {
   return encodeURIComponent(nonEmpty(value) ? value : UNKNOWN_NAME);
 }
 
-function workflowRecord(id: string, identity: SourceIdentity, time: Timestamp | undefined, bytes: Uint8Array): CloudEventRecord {
+function workflowRecord(
+  id: string,
+  identity: SourceIdentity,
+  time: Timestamp | undefined,
+  bytes: Uint8Array,
+): CloudEventRecord {
   const event = scanInner("WorkflowsEvent", scanWorkflowsEvent, bytes);
   const member = event.member;
   let type = member === undefined ? undefined : WORKFLOW_MEMBER_TYPES.get(member);
-  if (type === undefined) throw undecodable("WorkflowsEvent has no event_type member set (fields 2 to 17 are all absent)");
+  if (type === undefined)
+    throw undecodable("WorkflowsEvent has no event_type member set (fields 2 to 17 are all absent)");
   if (member === "execution_completed") {
     type = COMPLETED_STATUS_TYPES.get(event.completedStatus) ?? "io.dapr.workflows.completed";
   }
@@ -107,11 +112,17 @@ function workflowRecord(id: string, identity: SourceIdentity, time: Timestamp | 
   };
 }
 
-function actorRecord(id: string, identity: SourceIdentity, time: Timestamp | undefined, bytes: Uint8Array): CloudEventRecord {
+function actorRecord(
+  id: string,
+  identity: SourceIdentity,
+  time: Timestamp | undefined,
+  bytes: Uint8Array,
+): CloudEventRecord {
   const event = scanInner("ActorsEvent", scanActorsEvent, bytes);
   const member = event.member;
   const type = member === undefined ? undefined : ACTOR_MEMBER_TYPES.get(member);
-  if (member === undefined || type === undefined) throw undecodable("ActorsEvent has no event_type member set (fields 1 to 5 are all absent)");
+  if (member === undefined || type === undefined)
+    throw undecodable("ActorsEvent has no event_type member set (fields 1 to 5 are all absent)");
   if (!event.hasActor) throw undecodable(`ActorsEvent member ${member} has no field 1 (actor)`);
   const actorType = nonEmpty(event.actorType) ? event.actorType : UNKNOWN_NAME;
   const actorId = event.actorId;
@@ -124,7 +135,11 @@ function actorRecord(id: string, identity: SourceIdentity, time: Timestamp | und
     ...(time === undefined ? {} : { time }),
     datacontenttype: PROTOBUF_DATA_CONTENT_TYPE,
     dataschema: ACTORS_DATASCHEMA,
-    extensions: { partitionkey: `${actorType}/${actorId}`, daprappid: identity.appId, daprnamespace: identity.namespace },
+    extensions: {
+      partitionkey: `${actorType}/${actorId}`,
+      daprappid: identity.appId,
+      daprnamespace: identity.namespace,
+    },
     data: { kind: "proto", typeUrl: ACTORS_TYPE_URL, value: bytes },
   };
 }

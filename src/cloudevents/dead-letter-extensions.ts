@@ -52,7 +52,11 @@ export function withDeadLetter(payload: Uint8Array, format: EventFormat, info: D
   try {
     event = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8"));
   } catch (cause) {
-    throw new BridgeError(ErrorCode.Undecodable, `a JSON CloudEvent payload to dead-letter is not valid JSON: ${String(cause)}`, { cause });
+    throw new BridgeError(
+      ErrorCode.Undecodable,
+      `a JSON CloudEvent payload to dead-letter is not valid JSON: ${String(cause)}`,
+      { cause },
+    );
   }
   if (typeof event !== "object" || event === null || Array.isArray(event)) {
     throw new BridgeError(ErrorCode.Undecodable, "a JSON CloudEvent payload to dead-letter is not a JSON object");

@@ -32,7 +32,9 @@ const dataTypes = new Map<string, protobuf.Type | null>();
 function dataTypeFor(typeUrl: string): protobuf.Type | null {
   let type = dataTypes.get(typeUrl);
   if (type === undefined) {
-    const found = typeUrl.startsWith(TYPE_URL_PREFIX) ? bridgeProtos().lookup(typeUrl.slice(TYPE_URL_PREFIX.length)) : null;
+    const found = typeUrl.startsWith(TYPE_URL_PREFIX)
+      ? bridgeProtos().lookup(typeUrl.slice(TYPE_URL_PREFIX.length))
+      : null;
     type = found instanceof protobuf.Type ? found : null;
     dataTypes.set(typeUrl, type);
   }
@@ -80,7 +82,11 @@ export function encodeJson(record: CloudEventRecord): Uint8Array {
       decoded = dataType.decode(data.value);
     } catch (cause) {
       const detail = cause instanceof Error ? cause.message : String(cause);
-      throw new BridgeError(ErrorCode.Undecodable, `the data of CloudEvent ${record.id} does not decode as ${dataType.name}: ${detail}`, { cause });
+      throw new BridgeError(
+        ErrorCode.Undecodable,
+        `the data of CloudEvent ${record.id} does not decode as ${dataType.name}: ${detail}`,
+        { cause },
+      );
     }
     out.data = toProto3Json(dataType, decoded);
   }

@@ -29,7 +29,9 @@ const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
 
 function timestampSize(writer: PbWriter, time: Timestamp): number {
-  return (time.seconds !== 0 ? 1 + writer.int64Size(time.seconds) : 0) + (time.nanos !== 0 ? 1 + int32Size(time.nanos) : 0);
+  return (
+    (time.seconds !== 0 ? 1 + writer.int64Size(time.seconds) : 0) + (time.nanos !== 0 ? 1 + int32Size(time.nanos) : 0)
+  );
 }
 
 function isInt32(value: number): boolean {
@@ -40,7 +42,12 @@ function isInt32(value: number): boolean {
  * Extensions whose values come from a small set (docs/contract.md §3): their whole entries are
  * encoded once and reused, as are those of `datacontenttype` and `dataschema`.
  */
-const RECURRING_VALUES: ReadonlySet<string> = new Set(["daprappid", "daprnamespace", "workflowstatus", "deadletterreason"]);
+const RECURRING_VALUES: ReadonlySet<string> = new Set([
+  "daprappid",
+  "daprnamespace",
+  "workflowstatus",
+  "deadletterreason",
+]);
 
 /** How many distinct strings {@link internedUtf8} keeps. */
 const INTERNED_MAX = 1024;
@@ -79,7 +86,11 @@ function recurringEntry(key: string, value: string, uri: boolean): Uint8Array {
   const entryLength = delimitedSize(keyLength) + delimitedSize(valueLength);
   const writer = new PbWriter().alloc(delimitedSize(entryLength));
   writer.uint32(TAG_ATTRIBUTES).uint32(entryLength).uint32(TAG_ENTRY_KEY).string(key, keyLength);
-  writer.uint32(TAG_ENTRY_VALUE).uint32(valueLength).uint32(uri ? TAG_CE_URI : TAG_CE_STRING).string(value, stringLength);
+  writer
+    .uint32(TAG_ENTRY_VALUE)
+    .uint32(valueLength)
+    .uint32(uri ? TAG_CE_URI : TAG_CE_STRING)
+    .string(value, stringLength);
   const entry = writer.finish();
   if (recurringEntryCount < RECURRING_ENTRIES_MAX) {
     if (byValue === undefined) cache.set(key, (byValue = new Map<string, Uint8Array>()));
@@ -183,10 +194,15 @@ export function encodeProtobuf(record: CloudEventRecord): Uint8Array {
   const sourceLength = utf8Size(record.source);
   const specVersion = internedUtf8(record.specversion);
   const type = internedUtf8(record.type);
-  let size = delimitedSize(idLength) + delimitedSize(sourceLength) + delimitedSize(specVersion.length) + delimitedSize(type.length);
+  let size =
+    delimitedSize(idLength) +
+    delimitedSize(sourceLength) +
+    delimitedSize(specVersion.length) +
+    delimitedSize(type.length);
   if (record.subject !== undefined) size += sizeAttribute(writer, "subject", record.subject, false);
   if (record.time !== undefined) size += sizeAttribute(writer, "time", record.time, false);
-  if (record.datacontenttype !== undefined) size += sizeAttribute(writer, "datacontenttype", record.datacontenttype, true);
+  if (record.datacontenttype !== undefined)
+    size += sizeAttribute(writer, "datacontenttype", record.datacontenttype, true);
   if (record.dataschema !== undefined) size += sizeAttribute(writer, "dataschema", record.dataschema, true, true);
   size += sizeAttributes(writer, record.extensions);
   const data = record.data;
@@ -211,7 +227,13 @@ export function encodeProtobuf(record: CloudEventRecord): Uint8Array {
   if (record.dataschema !== undefined) writeAttribute(writer, record.dataschema, true, true);
   writeAttributes(writer, record.extensions);
   if (typeUrl !== undefined) {
-    writer.uint32(TAG_PROTO_DATA).uint32(anyLength).uint32(TAG_ANY_TYPE_URL).bytes(typeUrl).uint32(TAG_ANY_VALUE).bytes(data.value);
+    writer
+      .uint32(TAG_PROTO_DATA)
+      .uint32(anyLength)
+      .uint32(TAG_ANY_TYPE_URL)
+      .bytes(typeUrl)
+      .uint32(TAG_ANY_VALUE)
+      .bytes(data.value);
   } else {
     writer.uint32(TAG_BINARY_DATA).bytes(data.value);
   }

@@ -39,7 +39,11 @@ interface DecodedCloudEvent {
 
 function decodeCloudEvent(bytes: Uint8Array): DecodedCloudEvent {
   const message = CloudEventType.decode(bytes);
-  return CloudEventType.toObject(message, { longs: Number, oneofs: true, bytes: Array }) as unknown as DecodedCloudEvent & {
+  return CloudEventType.toObject(message, {
+    longs: Number,
+    oneofs: true,
+    bytes: Array,
+  }) as unknown as DecodedCloudEvent & {
     proto_data?: { type_url: string; value: number[] };
   };
 }
@@ -47,7 +51,12 @@ function decodeCloudEvent(bytes: Uint8Array): DecodedCloudEvent {
 function startedRecord(): { record: CloudEventRecord; inner: Uint8Array } {
   const inner = WorkflowsEvent.encode(
     WorkflowsEvent.fromObject({
-      metadata: { instanceId: "wf-1", name: "OrderWorkflow", runtimeStatus: 7, createdAt: { seconds: 1_700_000_000, nanos: 500 } },
+      metadata: {
+        instanceId: "wf-1",
+        name: "OrderWorkflow",
+        runtimeStatus: 7,
+        createdAt: { seconds: 1_700_000_000, nanos: 500 },
+      },
       execution_started: {
         name: "OrderWorkflow",
         input: { value: '{"qty":2}' },
@@ -58,7 +67,10 @@ function startedRecord(): { record: CloudEventRecord; inner: Uint8Array } {
     }),
   ).finish();
   const frame = EventRequest.encode(
-    EventRequest.fromObject({ time: { seconds: 1_700_000_000, nanos: 123_456_000 }, event: { workflow: WorkflowsEvent.decode(inner) } }),
+    EventRequest.fromObject({
+      time: { seconds: 1_700_000_000, nanos: 123_456_000 },
+      event: { workflow: WorkflowsEvent.decode(inner) },
+    }),
   ).finish();
   return { record: convertFrame(frame, identity, ID), inner };
 }
@@ -120,8 +132,13 @@ describe("encodeProtobuf", () => {
   });
 
   it("carries fields unknown to the bridge through to proto_data", () => {
-    const known = WorkflowsEvent.encode(WorkflowsEvent.fromObject({ metadata: { instanceId: "i" }, execution_resumed: {} })).finish();
-    const unknown = protobuf.Writer.create().uint32((77 << 3) | 2).string("from a newer daprd").finish();
+    const known = WorkflowsEvent.encode(
+      WorkflowsEvent.fromObject({ metadata: { instanceId: "i" }, execution_resumed: {} }),
+    ).finish();
+    const unknown = protobuf.Writer.create()
+      .uint32((77 << 3) | 2)
+      .string("from a newer daprd")
+      .finish();
     const inner = Buffer.concat([known, unknown]);
     const frame = protobuf.Writer.create().uint32(18).fork().uint32(10).bytes(inner).ldelim().finish();
     const event = decodeCloudEvent(encodeProtobuf(convertFrame(frame, identity, ID)));
@@ -145,13 +162,19 @@ describe("encodeJson", () => {
       expect(parsed.type).toBe("io.dapr.workflows.started");
       expect(parsed.subject).toBe("wf-1");
       expect(parsed.datacontenttype).toBe("application/json");
-      for (const [name, value] of Object.entries({ ...EXPECTED_EXTENSIONS, traceid: "00-aa-bb-01" })) expect(parsed[name]).toBe(value);
+      for (const [name, value] of Object.entries({ ...EXPECTED_EXTENSIONS, traceid: "00-aa-bb-01" }))
+        expect(parsed[name]).toBe(value);
     }
     expect(event.dataschema).toBe(WF_SCHEMA);
     const raw = JSON.parse(text) as Record<string, unknown>;
     expect(raw.time).toBe("2023-11-14T22:13:20.123456Z");
     expect(raw.data).toEqual({
-      metadata: { instanceId: "wf-1", name: "OrderWorkflow", runtimeStatus: "ORCHESTRATION_STATUS_SUSPENDED", createdAt: "2023-11-14T22:13:20.000000500Z" },
+      metadata: {
+        instanceId: "wf-1",
+        name: "OrderWorkflow",
+        runtimeStatus: "ORCHESTRATION_STATUS_SUSPENDED",
+        createdAt: "2023-11-14T22:13:20.000000500Z",
+      },
       executionStarted: {
         name: "OrderWorkflow",
         input: '{"qty":2}',
@@ -168,13 +191,21 @@ describe("encodeJson", () => {
     const traced = JSON.parse(Buffer.from(encodeJson(record)).toString("utf8")) as Record<string, unknown>;
     expect(traced.traceid).toBe("00-aa-bb-01");
     expect(traced.traceparent).toBe("00-aa-bb-01");
-    for (const untraced of [makeEvent("execution_started", { traced: false }), makeEvent("task_completed"), makeEvent("invoked")]) {
-      const json = JSON.parse(Buffer.from(encodeJson(convertFrame(untraced.bytes, identity, ID))).toString("utf8")) as Record<string, unknown>;
+    for (const untraced of [
+      makeEvent("execution_started", { traced: false }),
+      makeEvent("task_completed"),
+      makeEvent("invoked"),
+    ]) {
+      const json = JSON.parse(
+        Buffer.from(encodeJson(convertFrame(untraced.bytes, identity, ID))).toString("utf8"),
+      ) as Record<string, unknown>;
       expect(json).not.toHaveProperty("traceparent");
       expect(json).not.toHaveProperty("traceid");
     }
     const generated = makeEvent("task_scheduled", { traced: true });
-    const json = JSON.parse(Buffer.from(encodeJson(convertFrame(generated.bytes, identity, ID))).toString("utf8")) as Record<string, unknown>;
+    const json = JSON.parse(
+      Buffer.from(encodeJson(convertFrame(generated.bytes, identity, ID))).toString("utf8"),
+    ) as Record<string, unknown>;
     expect(json.traceid).toBe(generated.facts.traceParent);
     // The protobuf format has no traceid: daprd does not read the envelope of a raw payload.
     expect(decodeCloudEvent(encodeProtobuf(record)).attributes).not.toHaveProperty("traceid");
@@ -183,7 +214,9 @@ describe("encodeJson", () => {
   it("writes undecodable records with data_base64", () => {
     const frame = new Uint8Array([0xde, 0xad, 0xbe, 0xef]);
     const error = new BridgeError(ErrorCode.Undecodable, "EventRequest has no field 2 (event)");
-    const text = Buffer.from(encodeJson(undecodableRecord(frame, identity, ID, error, 1_700_000_000_000))).toString("utf8");
+    const text = Buffer.from(encodeJson(undecodableRecord(frame, identity, ID, error, 1_700_000_000_000))).toString(
+      "utf8",
+    );
     const event = new CloudEvent(JSON.parse(text) as Record<string, unknown>);
     expect(event.type).toBe("io.dapr.bridge.undecodable");
     expect(event.source).toBe("/dapr/prod/orders/bridge");
@@ -198,7 +231,12 @@ describe("encodeJson", () => {
 
 /** A decoded protobuf CloudEvent as the attributes of the SDK's JSON model (timestamps as RFC 3339). */
 function sdkAttributes(event: DecodedCloudEvent): Record<string, unknown> {
-  const out: Record<string, unknown> = { id: event.id, source: event.source, specversion: event.spec_version, type: event.type };
+  const out: Record<string, unknown> = {
+    id: event.id,
+    source: event.source,
+    specversion: event.spec_version,
+    type: event.type,
+  };
   for (const [name, value] of Object.entries(event.attributes)) {
     const member = value[value.attr];
     if (value.attr === "ce_timestamp") {
@@ -219,16 +257,23 @@ describe("strict CloudEvents SDK validation (new CloudEvent, strict by default)"
   it("accepts every converted event in the JSON format", () => {
     for (const frame of frames) {
       const record = convertFrame(frame, identity, ID);
-      const event = new CloudEvent(JSON.parse(Buffer.from(encodeJson(record)).toString("utf8")) as Record<string, unknown>);
+      const event = new CloudEvent(
+        JSON.parse(Buffer.from(encodeJson(record)).toString("utf8")) as Record<string, unknown>,
+      );
       expect(event.validate()).toBe(true);
-      expect(event.dataschema).toMatch(/^https:\/\/type\.googleapis\.com\/dapr\.proto\.events\.v1alpha1\.(Workflows|Actors)Event$/);
+      expect(event.dataschema).toMatch(
+        /^https:\/\/type\.googleapis\.com\/dapr\.proto\.events\.v1alpha1\.(Workflows|Actors)Event$/,
+      );
     }
   });
 
   it("accepts the attributes of every converted event in the protobuf format", () => {
     for (const frame of frames) {
       const decoded = decodeCloudEvent(encodeProtobuf(convertFrame(frame, identity, ID)));
-      const event = new CloudEvent({ ...sdkAttributes(decoded), data_base64: Buffer.from(decoded.proto_data?.value ?? []).toString("base64") });
+      const event = new CloudEvent({
+        ...sdkAttributes(decoded),
+        data_base64: Buffer.from(decoded.proto_data?.value ?? []).toString("base64"),
+      });
       expect(event.validate()).toBe(true);
       expect(decoded.attributes.dataschema?.attr).toBe("ce_uri");
       expect(decoded.proto_data?.type_url).toMatch(/^type\.googleapis\.com\//);
@@ -278,7 +323,10 @@ describe("publish format", () => {
     expect(contentTypeFor("protobuf")).toBe("application/cloudevents+protobuf");
     expect(contentTypeFor("json")).toBe("application/cloudevents+json");
     // rawPayload is request-level in daprd: never entry metadata.
-    expect(publishMetadata("protobuf", "wf-1")).toEqual({ partitionKey: "wf-1", "content-type": "application/cloudevents+protobuf" });
+    expect(publishMetadata("protobuf", "wf-1")).toEqual({
+      partitionKey: "wf-1",
+      "content-type": "application/cloudevents+protobuf",
+    });
     expect(publishMetadata("json", "wf-1")).toEqual({ partitionKey: "wf-1" });
     expect(isRawPayload("protobuf")).toBe(true);
     expect(isRawPayload("json")).toBe(false);

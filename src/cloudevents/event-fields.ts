@@ -105,7 +105,8 @@ function actorField(): number {
     numbers.add(member.resolvedType instanceof protobuf.Type ? member.resolvedType.fields["actor"]?.id : undefined);
   }
   const [only] = numbers;
-  if (numbers.size !== 1 || only === undefined) throw new Error("ActorsEvent members do not all keep actor in one field; the attribute scan needs updating");
+  if (numbers.size !== 1 || only === undefined)
+    throw new Error("ActorsEvent members do not all keep actor in one field; the attribute scan needs updating");
   return only;
 }
 /** The `WorkflowsEvent.event_type` members by field number. */

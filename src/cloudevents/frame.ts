@@ -26,7 +26,9 @@ const TAG_NANOS = fieldTag("google.protobuf.Timestamp", "nanos");
 const TAG_WORKFLOW = fieldTag(TypeName.Event, "workflow");
 const TAG_ACTOR = fieldTag(TypeName.Event, "actor");
 /** The `Event` number ranges proto/ reserves (for job, component, dapr and health events). */
-const RESERVED_RANGES = (bridgeType(TypeName.Event).reserved ?? []).filter((range): range is number[] => typeof range !== "string");
+const RESERVED_RANGES = (bridgeType(TypeName.Event).reserved ?? []).filter(
+  (range): range is number[] => typeof range !== "string",
+);
 
 /** Whether `Event` reserves a number; ranges are inclusive (protobufjs's `isReservedId` drops the end). */
 function isReservedMember(field: number): boolean {
@@ -73,9 +75,13 @@ function readTag(reader: protobuf.Reader, message: string): number {
   try {
     tag = reader.uint32();
   } catch (error) {
-    throw undecodable(`${message} is truncated: a field tag at offset ${at} ends past the end (${reason(error)})`, error);
+    throw undecodable(
+      `${message} is truncated: a field tag at offset ${at} ends past the end (${reason(error)})`,
+      error,
+    );
   }
-  if (tag >>> 3 === 0) throw undecodable(`${message} has a field with number 0 at offset ${at}, which protobuf forbids`);
+  if (tag >>> 3 === 0)
+    throw undecodable(`${message} has a field with number 0 at offset ${at}, which protobuf forbids`);
   return tag;
 }
 
@@ -93,7 +99,9 @@ function readSpan(reader: protobuf.Reader, wireType: number, what: string): Span
   const start = reader.pos;
   const end = start + length;
   if (end > reader.len) {
-    throw undecodable(`${what} is truncated: it declares ${length} bytes at offset ${start}, but ${reader.len - start} remain`);
+    throw undecodable(
+      `${what} is truncated: it declares ${length} bytes at offset ${start}, but ${reader.len - start} remain`,
+    );
   }
   reader.pos = end;
   return { start, end };
@@ -107,7 +115,12 @@ function skipField(reader: protobuf.Reader, wireType: number, what: string): voi
   }
 }
 
-function readVarintField(reader: protobuf.Reader, wireType: number, what: string, read: (r: protobuf.Reader) => number | protobuf.Long): number {
+function readVarintField(
+  reader: protobuf.Reader,
+  wireType: number,
+  what: string,
+  read: (r: protobuf.Reader) => number | protobuf.Long,
+): number {
   if (wireType !== VARINT) throw undecodable(`${what} has wire type ${wireType}, expected ${VARINT} (varint)`);
   try {
     return longToNumber(read(reader));
@@ -150,9 +163,13 @@ function parseEvent(buffer: Uint8Array, span: Span): { member: EventMember; byte
       member = field === WORKFLOW ? "workflow" : "actor";
       value = readSpan(reader, tag & 7, `Event field ${field} (${member})`);
     } else if (isReservedMember(field)) {
-      throw undecodable(`Event has member ${field}, reserved for job, component, dapr and health events the bridge does not handle yet`);
+      throw undecodable(
+        `Event has member ${field}, reserved for job, component, dapr and health events the bridge does not handle yet`,
+      );
     } else {
-      throw undecodable(`Event has unknown member ${field}; the bridge knows ${WORKFLOW} (workflow) and ${ACTOR} (actor)`);
+      throw undecodable(
+        `Event has unknown member ${field}; the bridge knows ${WORKFLOW} (workflow) and ${ACTOR} (actor)`,
+      );
     }
   }
   if (member === undefined || value === undefined) {
@@ -244,7 +261,8 @@ function walkFrame(reader: protobuf.Reader, frame: Uint8Array): ParsedFrame {
     else if (field === EVENT) eventSpan = readSpan(reader, tag & 7, `EventRequest field ${EVENT} (event)`);
     else skipField(reader, tag & 7, `EventRequest field ${field}`);
   }
-  if (eventSpan === undefined) throw undecodable(`EventRequest has no field ${EVENT} (event); the frame carries nothing to convert`);
+  if (eventSpan === undefined)
+    throw undecodable(`EventRequest has no field ${EVENT} (event); the frame carries nothing to convert`);
   const time = timeSpan === undefined ? undefined : parseTimestamp(frame, timeSpan);
   const { member, bytes } = parseEvent(frame, eventSpan);
   return { time, member, bytes };

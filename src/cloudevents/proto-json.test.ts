@@ -65,7 +65,10 @@ describe("toProto3Json", () => {
         maybe: 0,
         picked_num: 0,
         any: { type_url: "type.googleapis.com/t.Inner", value: Inner.encode({ note_text: "n" }).finish() },
-        any_wkt: { type_url: "type.googleapis.com/google.protobuf.Duration", value: Duration.encode({ seconds: 1, nanos: 500_000_000 }).finish() },
+        any_wkt: {
+          type_url: "type.googleapis.com/google.protobuf.Duration",
+          value: Duration.encode({ seconds: 1, nanos: 500_000_000 }).finish(),
+        },
         took: { seconds: -3, nanos: -10_000 },
         wrapped: { value: "5" },
         mask: { paths: ["user.display_name", "id"] },

@@ -15,7 +15,9 @@ type Decoded = Readonly<Record<string, unknown>>;
 
 const LONG_TYPES: ReadonlySet<string> = new Set(["int64", "uint64", "sint64", "fixed64", "sfixed64"]);
 const WRAPPERS: ReadonlySet<string> = new Set(
-  ["Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes"].map((w) => `.google.protobuf.${w}Value`),
+  ["Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes"].map(
+    (w) => `.google.protobuf.${w}Value`,
+  ),
 );
 
 /** How one field is written, worked out once per type. */
@@ -108,12 +110,16 @@ function numberToJson(value: number): JsonValue {
 function valueToJson(field: protobuf.Field, value: unknown): JsonValue {
   const resolved = field.resolvedType;
   if (resolved instanceof protobuf.Type) return messageToJson(resolved, value as Decoded);
-  if (resolved instanceof protobuf.Enum) return typeof value === "number" ? (resolved.valuesById[value] ?? value) : String(value);
+  if (resolved instanceof protobuf.Enum)
+    return typeof value === "number" ? (resolved.valuesById[value] ?? value) : String(value);
   if (LONG_TYPES.has(field.type)) return isLongLike(value) ? String(longToNumberExact(value)) : String(value);
   if (value instanceof Uint8Array) return toBase64(value);
   if (typeof value === "number") return numberToJson(value);
   if (typeof value === "string" || typeof value === "boolean") return value;
-  throw new BridgeError(ErrorCode.Internal, `field ${field.fullName} holds a ${typeof value}, which proto3 JSON cannot write`);
+  throw new BridgeError(
+    ErrorCode.Internal,
+    `field ${field.fullName} holds a ${typeof value}, which proto3 JSON cannot write`,
+  );
 }
 
 /** Exact decimal of a 64-bit value, also past 2^53. */
@@ -136,7 +142,10 @@ function wellKnownToJson(type: protobuf.Type, message: Decoded): JsonValue | und
   const name = planOf(type).wellKnown;
   if (name === undefined) return undefined;
   if (name === ".google.protobuf.Timestamp") {
-    return formatTimestamp({ seconds: longToNumber((message.seconds ?? 0) as LongLike | number), nanos: (message.nanos ?? 0) as number });
+    return formatTimestamp({
+      seconds: longToNumber((message.seconds ?? 0) as LongLike | number),
+      nanos: (message.nanos ?? 0) as number,
+    });
   }
   if (name === ".google.protobuf.Duration") {
     const seconds = longToNumber((message.seconds ?? 0) as LongLike | number);

@@ -24,7 +24,10 @@ export function longToNumber(value: LongLike | number): number {
 export function formatTimestamp(time: Timestamp): string {
   const date = new Date(time.seconds * 1000);
   if (Number.isNaN(date.getTime()) || !Number.isInteger(time.nanos) || time.nanos < 0 || time.nanos > 999_999_999) {
-    throw new BridgeError(ErrorCode.Undecodable, `timestamp ${time.seconds}s ${time.nanos}ns cannot be written as an RFC 3339 date`);
+    throw new BridgeError(
+      ErrorCode.Undecodable,
+      `timestamp ${time.seconds}s ${time.nanos}ns cannot be written as an RFC 3339 date`,
+    );
   }
   const whole = date.toISOString().slice(0, -5); // drop ".000Z": seconds are whole
   const nanos = time.nanos;

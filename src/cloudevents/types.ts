@@ -134,7 +134,9 @@ export const ACTOR_MEMBERS = {
 export type ActorMember = keyof typeof ACTOR_MEMBERS;
 
 /** The CloudEvent type of each `ActorsEvent.event_type` member, by its `.proto` field name. */
-export const ACTOR_MEMBER_TYPES: ReadonlyMap<string, ActorEventType> = new Map<string, ActorEventType>(Object.entries(ACTOR_MEMBERS));
+export const ACTOR_MEMBER_TYPES: ReadonlyMap<string, ActorEventType> = new Map<string, ActorEventType>(
+  Object.entries(ACTOR_MEMBERS),
+);
 
 /** The names of the dead-letter extensions (docs/contract.md §5). */
 export const DeadLetterExtension = {

@@ -20,7 +20,8 @@ describe("HOST:PORT, parsed in one place", () => {
   });
 
   it("tells loopback hosts from others", () => {
-    for (const host of ["localhost", "127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"]) expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ["localhost", "127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"])
+      expect(isLoopbackHost(host), host).toBe(true);
     for (const host of ["0.0.0.0", "10.0.0.1", "::", "example.com"]) expect(isLoopbackHost(host), host).toBe(false);
   });
 });

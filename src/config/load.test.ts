@@ -34,7 +34,10 @@ function errorOf(fn: () => unknown): BridgeError {
 }
 
 describe("resolveConfig precedence", () => {
-  const file = files.write("p.yaml", "spoolDir: /file\ntopic: file-topic\npubsub: file-pubsub\nretry:\n  maxAttempts: 3\n  multiplier: 3\n");
+  const file = files.write(
+    "p.yaml",
+    "spoolDir: /file\ntopic: file-topic\npubsub: file-pubsub\nretry:\n  maxAttempts: 3\n  multiplier: 3\n",
+  );
   const env = { BRIDGE_SPOOL_DIR: "/env", BRIDGE_TOPIC: "env-topic", BRIDGE_RETRY_MAX_ATTEMPTS: "4" };
 
   it("flag beats env beats file beats default, key by key", () => {
@@ -67,13 +70,26 @@ describe("resolveConfig precedence", () => {
   });
 
   it("reads the Dapr endpoint from DAPR_GRPC_ENDPOINT (TLS intent kept), else DAPR_HOST + DAPR_GRPC_PORT", () => {
-    expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "http://dapr:50009" } }).daprGrpcEndpoint).toBe("dapr:50009");
-    expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "https://dapr.example.com:443/" } }).daprGrpcEndpoint).toBe("https://dapr.example.com:443");
-    expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "dapr:443?tls=true" } }).daprGrpcEndpoint).toBe("https://dapr:443");
-    expect(resolveConfig({ flags: { daprGrpcEndpoint: "https://dapr:443" }, env: {} }).daprGrpcEndpoint).toBe("https://dapr:443");
+    expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "http://dapr:50009" } }).daprGrpcEndpoint).toBe(
+      "dapr:50009",
+    );
+    expect(
+      resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "https://dapr.example.com:443/" } }).daprGrpcEndpoint,
+    ).toBe("https://dapr.example.com:443");
+    expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "dapr:443?tls=true" } }).daprGrpcEndpoint).toBe(
+      "https://dapr:443",
+    );
+    expect(resolveConfig({ flags: { daprGrpcEndpoint: "https://dapr:443" }, env: {} }).daprGrpcEndpoint).toBe(
+      "https://dapr:443",
+    );
     expect(problemsOf({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "https://dapr:443?tls=false" } })).toHaveLength(1);
-    expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "a:1", DAPR_HOST: "b", DAPR_GRPC_PORT: "2" } }).daprGrpcEndpoint).toBe("a:1");
-    expect(resolveConfig({ flags: {}, env: { DAPR_HOST: "sidecar", DAPR_GRPC_PORT: "50010" } }).daprGrpcEndpoint).toBe("sidecar:50010");
+    expect(
+      resolveConfig({ flags: {}, env: { DAPR_GRPC_ENDPOINT: "a:1", DAPR_HOST: "b", DAPR_GRPC_PORT: "2" } })
+        .daprGrpcEndpoint,
+    ).toBe("a:1");
+    expect(resolveConfig({ flags: {}, env: { DAPR_HOST: "sidecar", DAPR_GRPC_PORT: "50010" } }).daprGrpcEndpoint).toBe(
+      "sidecar:50010",
+    );
     expect(resolveConfig({ flags: {}, env: { DAPR_GRPC_PORT: "50010" } }).daprGrpcEndpoint).toBe("127.0.0.1:50010");
     expect(resolveConfig({ flags: {}, env: {} }).daprGrpcEndpoint).toBe("127.0.0.1:50001");
     expect(problemsOf({ flags: {}, env: { DAPR_HOST: "sidecar", DAPR_GRPC_PORT: "x" } })).toEqual([
@@ -130,7 +146,12 @@ describe("resolveConfig problems", () => {
   });
 
   it("reports out-of-range values", () => {
-    expect(problemsOf({ flags: { listen: "127.0.0.1:70000", retryMultiplier: "0.5" }, env: { BRIDGE_SPOOL_MAX_BYTES: "0" } })).toEqual([
+    expect(
+      problemsOf({
+        flags: { listen: "127.0.0.1:70000", retryMultiplier: "0.5" },
+        env: { BRIDGE_SPOOL_MAX_BYTES: "0" },
+      }),
+    ).toEqual([
       'flag --listen: expected HOST:PORT with a port 0..65535 (IPv6 hosts in brackets), got "127.0.0.1:70000"',
       "env BRIDGE_SPOOL_MAX_BYTES: expected a number >= 1, got 0",
       "flag --retry-multiplier: expected a number >= 1, got 0.5",
@@ -138,7 +159,10 @@ describe("resolveConfig problems", () => {
   });
 
   it("accepts durations as ms numbers and unit strings, and reports bad ones", () => {
-    const file = files.write("durations.yaml", 'drainTimeoutMs: "2m"\nretry:\n  maxBackoffMs: 1500\n  initialBackoffMs: "500ms"\n');
+    const file = files.write(
+      "durations.yaml",
+      'drainTimeoutMs: "2m"\nretry:\n  maxBackoffMs: 1500\n  initialBackoffMs: "500ms"\n',
+    );
     const config = resolveConfig({ flags: { publishTimeout: "20s" }, env: { BRIDGE_BATCH_LINGER_MS: "7" }, file });
     expect(config.drainTimeoutMs).toBe(120_000);
     expect(config.retry.maxBackoffMs).toBe(1500);
@@ -155,8 +179,18 @@ describe("resolveConfig problems", () => {
       "env BRIDGE_TLS_KEY + flag --tls-cert: expected tls.certFile, tls.keyFile and tls.clientCaFile together, or none of them, " +
         "got only tls.certFile, tls.keyFile; missing tls.clientCaFile (--tls-client-ca, BRIDGE_TLS_CLIENT_CA)",
     ]);
-    const config = resolveConfig({ flags: { tlsCert: "c.pem", tlsKey: "k.pem", tlsClientCa: "ca.pem", tlsAllowAppIds: "a, b" }, env: {} });
-    expect(config.tls).toEqual({ certFile: "c.pem", keyFile: "k.pem", clientCaFile: "ca.pem", allowTrustDomains: [], allowNamespaces: [], allowAppIds: ["a", "b"] });
+    const config = resolveConfig({
+      flags: { tlsCert: "c.pem", tlsKey: "k.pem", tlsClientCa: "ca.pem", tlsAllowAppIds: "a, b" },
+      env: {},
+    });
+    expect(config.tls).toEqual({
+      certFile: "c.pem",
+      keyFile: "k.pem",
+      clientCaFile: "ca.pem",
+      allowTrustDomains: [],
+      allowNamespaces: [],
+      allowAppIds: ["a", "b"],
+    });
     expect("tls" in resolveConfig({ flags: {}, env: {} })).toBe(false);
   });
 
@@ -170,7 +204,10 @@ describe("resolveConfig problems", () => {
   });
 
   it("reports route filter mistakes with their path", () => {
-    const file = files.write("routes.yaml", "routes:\n  - filter: { exact: { type: a }, prefix: { type: b } }\n  - filter: { any: [ { exact: {} } ] }\n    drop: true\n    topic: t\n");
+    const file = files.write(
+      "routes.yaml",
+      "routes:\n  - filter: { exact: { type: a }, prefix: { type: b } }\n  - filter: { any: [ { exact: {} } ] }\n    drop: true\n    topic: t\n",
+    );
     expect(problemsOf({ flags: {}, env: {}, file })).toEqual([
       `file ${file} key routes[0].filter (line 2): expected exactly one dialect per filter (nest two with "all"), got exact and prefix`,
       `file ${file} key routes[1].filter.any[0].exact (line 3): expected a non-empty mapping of attribute name to value, got an empty mapping`,
@@ -179,25 +216,50 @@ describe("resolveConfig problems", () => {
   });
 
   it("reports unreadable files and YAML syntax errors", () => {
-    expect(problemsOf({ flags: {}, env: {}, file: "/nonexistent/bridge.yaml" })[0]).toMatch(/^file \/nonexistent\/bridge.yaml: expected a readable YAML file, got .*ENOENT/);
+    expect(problemsOf({ flags: {}, env: {}, file: "/nonexistent/bridge.yaml" })[0]).toMatch(
+      /^file \/nonexistent\/bridge.yaml: expected a readable YAML file, got .*ENOENT/,
+    );
     const bad = files.write("bad.yaml", "listen: [\n");
-    expect(problemsOf({ flags: {}, env: {}, file: bad })[0]).toMatch(new RegExp(`^file ${bad} line \\d+: expected valid YAML, got `));
+    expect(problemsOf({ flags: {}, env: {}, file: bad })[0]).toMatch(
+      new RegExp(`^file ${bad} line \\d+: expected valid YAML, got `),
+    );
     const list = files.write("list.yaml", "- a\n");
-    expect(problemsOf({ flags: {}, env: {}, file: list })).toEqual([`file ${list}: expected a mapping of settings (YAML keys are BridgeConfig names), got a list`]);
+    expect(problemsOf({ flags: {}, env: {}, file: list })).toEqual([
+      `file ${list}: expected a mapping of settings (YAML keys are BridgeConfig names), got a list`,
+    ]);
   });
 });
 
 describe("addConfigOptions", () => {
   it("adds every flag without defaults, so commander options feed resolveConfig", () => {
     const cmd = addConfigOptions(new Command("run").exitOverride());
-    cmd.parse(["--spool-dir", "/x", "--drain-timeout", "20s", "--max-attempts", "7", "--tls-client-ca", "ca.pem", "--dead-letter-topic", "dl"], { from: "user" });
+    cmd.parse(
+      [
+        "--spool-dir",
+        "/x",
+        "--drain-timeout",
+        "20s",
+        "--max-attempts",
+        "7",
+        "--tls-client-ca",
+        "ca.pem",
+        "--dead-letter-topic",
+        "dl",
+      ],
+      { from: "user" },
+    );
     const flags = cmd.opts();
     expect(Object.values(flags).filter((v) => v !== undefined)).toHaveLength(5);
     const problems = problemsOf({ flags, env: {} });
     expect(problems).toHaveLength(1); // only the partial TLS
     expect(problems[0]).toMatch(/^flag --tls-client-ca: expected tls.certFile/);
     const config = resolveConfig({ flags: { ...flags, tlsClientCa: undefined }, env: {} });
-    expect([config.spoolDir, config.drainTimeoutMs, config.retry.maxAttempts, config.deadLetterTopic]).toEqual(["/x", 20_000, 7, "dl"]);
+    expect([config.spoolDir, config.drainTimeoutMs, config.retry.maxAttempts, config.deadLetterTopic]).toEqual([
+      "/x",
+      20_000,
+      7,
+      "dl",
+    ]);
   });
 });
 

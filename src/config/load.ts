@@ -67,7 +67,10 @@ function fromText(setting: SettingInfo, text: string): unknown {
     case "number":
       return NUMBER.test(text.trim()) ? Number(text.trim()) : text;
     case "list":
-      return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      return text
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
     default:
       return text;
   }
@@ -119,7 +122,11 @@ function loadFile(file: string, layers: Layers, problems: ConfigProblem[]): void
   try {
     const size = statSync(file).size;
     if (size > MAX_CONFIG_FILE_BYTES) {
-      problems.push({ where: `file ${file}`, expected: `a file of at most ${MAX_CONFIG_FILE_BYTES} bytes`, got: `${size} bytes` });
+      problems.push({
+        where: `file ${file}`,
+        expected: `a file of at most ${MAX_CONFIG_FILE_BYTES} bytes`,
+        got: `${size} bytes`,
+      });
       return;
     }
     text = readFileSync(file, "utf8");
@@ -139,12 +146,20 @@ function loadFile(file: string, layers: Layers, problems: ConfigProblem[]): void
     value = doc.toJS({ maxAliasCount: MAX_CONFIG_ALIASES });
   } catch (error) {
     // yaml throws when aliases expand past maxAliasCount ("Excessive alias count ...").
-    problems.push({ where: `file ${file}`, expected: `at most ${MAX_CONFIG_ALIASES} aliases (YAML *references)`, got: BridgeError.from(error).message });
+    problems.push({
+      where: `file ${file}`,
+      expected: `at most ${MAX_CONFIG_ALIASES} aliases (YAML *references)`,
+      got: BridgeError.from(error).message,
+    });
     return;
   }
   if (value === null || value === undefined) return; // An empty file: all defaults.
   if (!isMapping(value)) {
-    problems.push({ where: `file ${file}`, expected: "a mapping of settings (YAML keys are BridgeConfig names)", got: Array.isArray(value) ? "a list" : JSON.stringify(value) });
+    problems.push({
+      where: `file ${file}`,
+      expected: "a mapping of settings (YAML keys are BridgeConfig names)",
+      got: Array.isArray(value) ? "a list" : JSON.stringify(value),
+    });
     return;
   }
   layers.sources.set("", { kind: "file", file, doc, lines });
@@ -166,7 +181,11 @@ function refuseSecrets(value: Record<string, unknown>, layers: Layers, problems:
     const leaf = setting.path[setting.path.length - 1] ?? "";
     if (node === undefined || !Object.hasOwn(node, leaf)) continue;
     const env = (setting.env ?? []).join(" or ");
-    problems.push({ where: layers.whereOf(setting.path), expected: `no ${setting.key} in a file (a secret: set ${env} in the environment)`, got: NOT_SHOWN });
+    problems.push({
+      where: layers.whereOf(setting.path),
+      expected: `no ${setting.key} in a file (a secret: set ${env} in the environment)`,
+      got: NOT_SHOWN,
+    });
     delete node[leaf];
   }
 }
@@ -188,7 +207,10 @@ function loadFlags(flags: Readonly<Record<string, unknown>>, layers: Layers): vo
     if (setting.flag === undefined) continue;
     const value = flags[flagAttribute(setting.flag)];
     if (value === undefined) continue;
-    layers.set(setting.path, typeof value === "string" ? fromText(setting, value) : value, { kind: "flag", name: setting.flag });
+    layers.set(setting.path, typeof value === "string" ? fromText(setting, value) : value, {
+      kind: "flag",
+      name: setting.flag,
+    });
   }
 }
 
@@ -200,7 +222,8 @@ export function validateConfig(options: ResolveConfigOptions): ConfigResult {
   const layers = new Layers();
   const problems: ConfigProblem[] = [];
   const flagFile = options.flags[CONFIG_FLAG];
-  const file = options.file ?? (typeof flagFile === "string" ? flagFile : undefined) ?? nonEmptyEnv(options.env, CONFIG_FILE_ENV);
+  const file =
+    options.file ?? (typeof flagFile === "string" ? flagFile : undefined) ?? nonEmptyEnv(options.env, CONFIG_FILE_ENV);
   if (file !== undefined) loadFile(file, layers, problems);
   loadEnv(options.env, layers);
   loadFlags(options.flags, layers);
@@ -255,7 +278,10 @@ export function addConfigOptions(cmd: Command): Command {
   for (const setting of SETTING_LIST) {
     if (setting.flag === undefined) continue;
     const env = setting.env === undefined ? "" : `; env ${setting.env.join(", ")}`;
-    const arg = setting.key === "listen" || setting.key.endsWith("Listen") || setting.key === "daprGrpcEndpoint" ? "<host:port>" : ARG_BY_KIND[setting.kind];
+    const arg =
+      setting.key === "listen" || setting.key.endsWith("Listen") || setting.key === "daprGrpcEndpoint"
+        ? "<host:port>"
+        : ARG_BY_KIND[setting.kind];
     cmd.addOption(new Option(`${setting.flag} ${arg}`, `${setting.description} (key ${setting.key}${env})`));
   }
   return cmd;

@@ -15,7 +15,10 @@ describe("docs/configuration.md", () => {
     const rendered = renderConfigReference();
     if (process.env["UPDATE_DOCS"] === "1") writeFileSync(referencePath, rendered);
     const committed = existsSync(referencePath) ? readFileSync(referencePath, "utf8") : "";
-    expect(committed, "docs/configuration.md is stale: run `UPDATE_DOCS=1 npx vitest run src/config` and commit it").toBe(rendered);
+    expect(
+      committed,
+      "docs/configuration.md is stale: run `UPDATE_DOCS=1 npx vitest run src/config` and commit it",
+    ).toBe(rendered);
   });
 
   it("documents every setting with its flag and environment variables", () => {

@@ -82,7 +82,8 @@ function defaultOf(setting: SettingInfo): string {
 function row(setting: SettingInfo): string {
   const flag = setting.flag === undefined ? "" : code(setting.flag);
   const env = (setting.env ?? []).map((name) => (name.includes(" ") ? name : code(name))).join(", or ");
-  const description = setting.secret === true ? `${setting.description} **Secret**: masked in printed output.` : setting.description;
+  const description =
+    setting.secret === true ? `${setting.description} **Secret**: masked in printed output.` : setting.description;
   return `| ${code(setting.key)} | ${flag} | ${env} | ${defaultOf(setting)} | ${description.replaceAll("|", "\\|")} |`;
 }
 
@@ -93,7 +94,12 @@ const HEADER = "| key | flag | environment | default | description |\n|---|---|-
  * settings, one per nested group, and the routing rules. A test keeps the committed file equal to it.
  */
 export function renderConfigReference(): string {
-  const sections = [INTRO, `## Settings\n\n${HEADER}\n${SETTING_LIST.filter((s) => s.group === undefined).map(row).join("\n")}\n`];
+  const sections = [
+    INTRO,
+    `## Settings\n\n${HEADER}\n${SETTING_LIST.filter((s) => s.group === undefined)
+      .map(row)
+      .join("\n")}\n`,
+  ];
   for (const [group, description] of Object.entries(GROUP_DESCRIPTIONS)) {
     const rows = SETTING_LIST.filter((s) => s.group === group).map(row);
     sections.push(`## \`${group}\`\n\n${description}\n\n${HEADER}\n${rows.join("\n")}\n`);

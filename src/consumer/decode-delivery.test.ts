@@ -64,7 +64,11 @@ function shapes(record: CloudEventRecord): ReadonlyArray<[string, Uint8Array | s
     ["Dapr envelope object (data_base64)", daprEnvelope(proto, "data_base64"), "dapr-envelope"],
     ["Dapr envelope object (base64 data)", daprEnvelope(proto, "data"), "dapr-envelope"],
     ["Dapr envelope text", JSON.stringify(daprEnvelope(proto, "data_base64")), "dapr-envelope"],
-    ["Dapr envelope UTF-8 bytes", Buffer.from(` ${JSON.stringify(daprEnvelope(proto, "data_base64"))}`), "dapr-envelope"],
+    [
+      "Dapr envelope UTF-8 bytes",
+      Buffer.from(` ${JSON.stringify(daprEnvelope(proto, "data_base64"))}`),
+      "dapr-envelope",
+    ],
     ["structured JSON bytes", json, "json"],
     ["structured JSON text", jsonText, "json"],
     ["structured JSON object", JSON.parse(jsonText) as object, "json"],
@@ -81,8 +85,16 @@ describe("decodeDelivery", () => {
     // Narrowed by the type: `event` is a WorkflowsEvent.
     expect(delivery.event.executionCompleted?.failureDetails?.errorMessage).toBe("card declined");
     expect(delivery.event).toEqual({
-      metadata: { instanceId: "wf-1", name: "OrderWorkflow", runtimeStatus: "ORCHESTRATION_STATUS_FAILED", createdAt: "2023-11-14T22:13:20Z" },
-      executionCompleted: { workflowStatus: "ORCHESTRATION_STATUS_FAILED", failureDetails: { errorType: "Boom", errorMessage: "card declined" } },
+      metadata: {
+        instanceId: "wf-1",
+        name: "OrderWorkflow",
+        runtimeStatus: "ORCHESTRATION_STATUS_FAILED",
+        createdAt: "2023-11-14T22:13:20Z",
+      },
+      executionCompleted: {
+        workflowStatus: "ORCHESTRATION_STATUS_FAILED",
+        failureDetails: { errorType: "Boom", errorMessage: "card declined" },
+      },
     });
     expect(delivery.id).toBe("id-wf");
     expect(delivery.source).toBe("/dapr/prod/orders/workflows/OrderWorkflow");
@@ -91,14 +103,21 @@ describe("decodeDelivery", () => {
     expect(delivery.time).toBe("2023-11-14T22:13:20.005Z");
     expect(delivery.dataschema).toBe("https://type.googleapis.com/dapr.proto.events.v1alpha1.WorkflowsEvent");
     expect(delivery.datacontenttype).toBe(shape === "json" ? "application/json" : "application/protobuf");
-    expect(delivery.extensions).toMatchObject({ partitionkey: "wf-1", daprappid: "orders", daprnamespace: "prod", workflowstatus: "failed" });
+    expect(delivery.extensions).toMatchObject({
+      partitionkey: "wf-1",
+      daprappid: "orders",
+      daprnamespace: "prod",
+      workflowstatus: "failed",
+    });
   });
 
   it.each(shapes(invokedRecord))("decodes an actor event from %s", (_name, input) => {
     const delivery = decodeDelivery(input);
     if (!isActorEvent(delivery)) throw new Error(`not an actor event: ${delivery.type}`);
     expect(delivery.type).toBe("io.dapr.actors.invoked");
-    expect(delivery.event).toEqual({ invoked: { actor: { type: "Cart", id: "c-7" }, methodName: "Add", callerId: "w1" } });
+    expect(delivery.event).toEqual({
+      invoked: { actor: { type: "Cart", id: "c-7" }, methodName: "Add", callerId: "w1" },
+    });
     expect(delivery.subject).toBe("c-7");
     expect(delivery.extensions.partitionkey).toBe("Cart/c-7");
   });
@@ -108,15 +127,26 @@ describe("decodeDelivery", () => {
     if (!isUndecodable(delivery)) throw new Error(`not undecodable: ${delivery.type}`);
     expect([...delivery.data]).toEqual([0xde, 0xad]);
     expect(delivery.source).toBe("/dapr/prod/orders/bridge");
-    expect(delivery.extensions).toMatchObject({ deadletterreason: "undecodable", deadletterattempts: 0, partitionkey: "undecodable" });
+    expect(delivery.extensions).toMatchObject({
+      deadletterreason: "undecodable",
+      deadletterattempts: 0,
+      partitionkey: "undecodable",
+    });
   });
 
   it("reads the dead-letter extensions of both formats", () => {
     const info = { reason: "max_attempts", error: "rejected by broker", attempts: 3 };
-    for (const payload of [withDeadLetter(encodeProtobuf(failedRecord), "protobuf", info), withDeadLetter(encodeJson(failedRecord), "json", info)]) {
+    for (const payload of [
+      withDeadLetter(encodeProtobuf(failedRecord), "protobuf", info),
+      withDeadLetter(encodeJson(failedRecord), "json", info),
+    ]) {
       const delivery = decodeDelivery(payload);
       expect(delivery.id).toBe("id-wf");
-      expect(delivery.extensions).toMatchObject({ deadletterreason: "max_attempts", deadlettererror: "rejected by broker", deadletterattempts: 3 });
+      expect(delivery.extensions).toMatchObject({
+        deadletterreason: "max_attempts",
+        deadlettererror: "rejected by broker",
+        deadletterattempts: 3,
+      });
     }
   });
 
@@ -131,16 +161,22 @@ describe("decodeDelivery", () => {
       }
       throw new Error("decodeDelivery accepted bad input");
     };
-    expect(fail(new Uint8Array([0xff, 0xff, 0xff]))).toMatch(/tried raw protobuf CloudEvent bytes: the bytes are not a CloudEvent/);
+    expect(fail(new Uint8Array([0xff, 0xff, 0xff]))).toMatch(
+      /tried raw protobuf CloudEvent bytes: the bytes are not a CloudEvent/,
+    );
     expect(fail(new Uint8Array())).toMatch(/tried raw protobuf CloudEvent bytes: the CloudEvent lacks/);
     expect(fail("{not json")).toMatch(/tried a JSON CloudEvent: the text is not JSON/);
-    expect(fail({ type: "com.example", data: { a: 1 } })).toMatch(/tried a Dapr envelope .* neither data_base64 nor base64 data/);
+    expect(fail({ type: "com.example", data: { a: 1 } })).toMatch(
+      /tried a Dapr envelope .* neither data_base64 nor base64 data/,
+    );
     const structured = JSON.parse(Buffer.from(encodeJson(failedRecord)).toString("utf8")) as Record<string, unknown>;
     expect(fail({ ...structured, data: [1] })).toMatch(
       /tried a structured JSON CloudEvent from the bridge: the data of a io.dapr.workflows.failed event is not an event object/,
     );
     const foreign = { id: "x", source: "/s", spec_version: "1.0", type: "io.other.thing", attributes: {} };
     const CloudEvent = root.lookupType(TypeName.CloudEvent);
-    expect(fail(CloudEvent.encode(CloudEvent.fromObject(foreign)).finish())).toMatch(/type "io.other.thing" is not one the bridge emits/);
+    expect(fail(CloudEvent.encode(CloudEvent.fromObject(foreign)).finish())).toMatch(
+      /type "io.other.thing" is not one the bridge emits/,
+    );
   });
 });

@@ -32,7 +32,11 @@ const JSON_CORE = new Set(["id", "source", "specversion", "type", ...OPTIONAL_AT
 const OPEN_BRACE = 0x7b;
 
 function failure(shape: string, what: string, cause?: unknown): BridgeError {
-  return new BridgeError(ErrorCode.Undecodable, `decodeDelivery tried ${shape}: ${what}`, cause === undefined ? {} : { cause });
+  return new BridgeError(
+    ErrorCode.Undecodable,
+    `decodeDelivery tried ${shape}: ${what}`,
+    cause === undefined ? {} : { cause },
+  );
 }
 
 function message(error: unknown): string {
@@ -55,7 +59,9 @@ function attributeValue(value: DecodedAttribute): string | number | boolean | un
       return value.ce_bytes === undefined || value.ce_bytes === null ? undefined : toBase64(value.ce_bytes);
     case "ce_timestamp": {
       const time = value.ce_timestamp;
-      return time === undefined || time === null ? undefined : formatTimestamp({ seconds: longToNumber(time.seconds ?? 0), nanos: time.nanos ?? 0 });
+      return time === undefined || time === null
+        ? undefined
+        : formatTimestamp({ seconds: longToNumber(time.seconds ?? 0), nanos: time.nanos ?? 0 });
     }
     default:
       return undefined;
@@ -72,7 +78,14 @@ function decodeAs(type: protobuf.Type, bytes: Uint8Array, shape: string): unknow
 
 /** Builds the delivery from the envelope and the event's protobuf bytes (or the raw frame). */
 function finish(envelope: Envelope, data: { bytes?: Uint8Array; json?: unknown }, shape: string): Delivery {
-  const base = { id: envelope.id, source: envelope.source, specversion: envelope.specversion, ...envelope.optional, extensions: envelope.extensions, shape: envelope.shape };
+  const base = {
+    id: envelope.id,
+    source: envelope.source,
+    specversion: envelope.specversion,
+    ...envelope.optional,
+    extensions: envelope.extensions,
+    shape: envelope.shape,
+  };
   const type = envelope.type;
   if (type === UNDECODABLE_EVENT_TYPE) {
     if (data.bytes === undefined) throw failure(shape, `a ${type} event carries no binary data`);
@@ -80,7 +93,10 @@ function finish(envelope: Envelope, data: { bytes?: Uint8Array; json?: unknown }
   }
   const workflow = isWorkflowEventType(type);
   if (!workflow && !isActorEventType(type)) {
-    throw failure(shape, `type "${type}" is not one the bridge emits (io.dapr.workflows.*, io.dapr.actors.*, ${UNDECODABLE_EVENT_TYPE})`);
+    throw failure(
+      shape,
+      `type "${type}" is not one the bridge emits (io.dapr.workflows.*, io.dapr.actors.*, ${UNDECODABLE_EVENT_TYPE})`,
+    );
   }
   let event = data.json;
   if (data.bytes !== undefined) {
@@ -105,14 +121,24 @@ function fromProtobuf(bytes: Uint8Array, deliveryShape: DeliveryShape, shape: st
   for (const [name, raw] of Object.entries(event.attributes)) {
     const value = attributeValue(raw);
     if (value === undefined) continue;
-    if ((OPTIONAL_ATTRIBUTES as readonly string[]).includes(name)) optional[name as (typeof OPTIONAL_ATTRIBUTES)[number]] = String(value);
+    if ((OPTIONAL_ATTRIBUTES as readonly string[]).includes(name))
+      optional[name as (typeof OPTIONAL_ATTRIBUTES)[number]] = String(value);
     else extensions[name] = value;
   }
-  const envelope: Envelope = { id: event.id, source: event.source, specversion: event.spec_version, type: event.type, optional, extensions, shape: deliveryShape };
+  const envelope: Envelope = {
+    id: event.id,
+    source: event.source,
+    specversion: event.spec_version,
+    type: event.type,
+    optional,
+    extensions,
+    shape: deliveryShape,
+  };
   const proto = event.proto_data ?? undefined;
   if (proto !== undefined) {
     const expected = isWorkflowEventType(event.type) ? WORKFLOWS_TYPE_URL : ACTORS_TYPE_URL;
-    if (proto.type_url !== expected) throw failure(shape, `proto_data has type_url "${proto.type_url ?? ""}", expected "${expected}"`);
+    if (proto.type_url !== expected)
+      throw failure(shape, `proto_data has type_url "${proto.type_url ?? ""}", expected "${expected}"`);
     return finish(envelope, { bytes: proto.value ?? new Uint8Array() }, shape);
   }
   const binary = event.binary_data ?? undefined;
@@ -121,7 +147,11 @@ function fromProtobuf(bytes: Uint8Array, deliveryShape: DeliveryShape, shape: st
 
 function str(object: Readonly<Record<string, unknown>>, name: string, shape: string): string {
   const value = object[name];
-  if (typeof value !== "string") throw failure(shape, `member "${name}" is ${value === undefined ? "missing" : `a ${typeof value}`}, expected a string`);
+  if (typeof value !== "string")
+    throw failure(
+      shape,
+      `member "${name}" is ${value === undefined ? "missing" : `a ${typeof value}`}, expected a string`,
+    );
   return value;
 }
 
@@ -154,13 +184,20 @@ function fromStructured(object: Readonly<Record<string, unknown>>, shape: string
 }
 
 function isBridgeType(type: unknown): boolean {
-  return typeof type === "string" && (type === UNDECODABLE_EVENT_TYPE || isWorkflowEventType(type) || isActorEventType(type));
+  return (
+    typeof type === "string" && (type === UNDECODABLE_EVENT_TYPE || isWorkflowEventType(type) || isActorEventType(type))
+  );
 }
 
 function fromJsonObject(object: Readonly<Record<string, unknown>>): Delivery {
   if (isBridgeType(object.type)) return fromStructured(object, "a structured JSON CloudEvent from the bridge");
   const shape = "a Dapr envelope holding a protobuf CloudEvent";
-  const base64 = typeof object.data_base64 === "string" ? object.data_base64 : typeof object.data === "string" ? object.data : undefined;
+  const base64 =
+    typeof object.data_base64 === "string"
+      ? object.data_base64
+      : typeof object.data === "string"
+        ? object.data
+        : undefined;
   if (base64 === undefined) {
     throw failure(
       shape,
@@ -199,11 +236,20 @@ function fromJsonText(text: string): Delivery {
 export function decodeDelivery(input: Uint8Array | string | object): Delivery {
   if (input instanceof Uint8Array) {
     let first = 0;
-    while (first < input.length && (input[first] === 0x20 || input[first] === 0x0a || input[first] === 0x0d || input[first] === 0x09)) first++;
-    if (input[first] === OPEN_BRACE) return fromJsonText(Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("utf8"));
+    while (
+      first < input.length &&
+      (input[first] === 0x20 || input[first] === 0x0a || input[first] === 0x0d || input[first] === 0x09)
+    )
+      first++;
+    if (input[first] === OPEN_BRACE)
+      return fromJsonText(Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("utf8"));
     return fromProtobuf(input, "protobuf", "raw protobuf CloudEvent bytes");
   }
   if (typeof input === "string") return fromJsonText(input);
-  if (typeof input === "object" && input !== null && !Array.isArray(input)) return fromJsonObject(input as Record<string, unknown>);
-  throw failure("nothing", `the input is ${input === null ? "null" : Array.isArray(input) ? "an array" : `a ${typeof input}`}, expected bytes, a string or an object`);
+  if (typeof input === "object" && input !== null && !Array.isArray(input))
+    return fromJsonObject(input as Record<string, unknown>);
+  throw failure(
+    "nothing",
+    `the input is ${input === null ? "null" : Array.isArray(input) ? "an array" : `a ${typeof input}`}, expected bytes, a string or an object`,
+  );
 }

@@ -48,7 +48,9 @@ export function decodeSdkEvent(data: unknown): Delivery {
     );
   }
   if (!isPlainObject(data)) {
-    throw unusable(`the SDK passed ${data === null ? "null" : Array.isArray(data) ? "an array" : `a ${typeof data}`}, not a CloudEvent`);
+    throw unusable(
+      `the SDK passed ${data === null ? "null" : Array.isArray(data) ? "an array" : `a ${typeof data}`}, not a CloudEvent`,
+    );
   }
   if (typeof data.specversion !== "string") {
     throw unusable(

@@ -12,7 +12,11 @@ import { bridgeProtos, TypeName } from "../proto/protos.js";
 const SHAPES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), "event-shapes.ts");
 
 /** Types whose proto3 JSON form is a string: not walked. */
-const STRING_JSON = new Set([".google.protobuf.Timestamp", ".google.protobuf.Duration", ".google.protobuf.StringValue"]);
+const STRING_JSON = new Set([
+  ".google.protobuf.Timestamp",
+  ".google.protobuf.Duration",
+  ".google.protobuf.StringValue",
+]);
 /** Scalar types proto3 JSON writes as strings (64-bit integers, base64 bytes). */
 const STRING_SCALARS = new Set(["string", "bytes", "int64", "uint64", "sint64", "fixed64", "sfixed64"]);
 
@@ -51,7 +55,12 @@ function protoPaths(type: protobuf.Type, prefix: string, seen: ReadonlySet<strin
 
 function shapeKind(checker: ts.TypeChecker, type: ts.Type): Kind {
   if (checker.isArrayType(type)) return "list";
-  if (type.isUnion() && type.types.some((t) => t.isStringLiteral()) && type.types.some((t) => (t.flags & ts.TypeFlags.Number) !== 0)) return "enum";
+  if (
+    type.isUnion() &&
+    type.types.some((t) => t.isStringLiteral()) &&
+    type.types.some((t) => (t.flags & ts.TypeFlags.Number) !== 0)
+  )
+    return "enum";
   if ((type.flags & ts.TypeFlags.StringLike) !== 0) return "string";
   if ((type.flags & ts.TypeFlags.NumberLike) !== 0) return "number";
   if ((type.flags & ts.TypeFlags.BooleanLike) !== 0) return "boolean";
@@ -68,7 +77,8 @@ function shapePaths(typeName: string): string[] {
   const source = program.getSourceFile(SHAPES_FILE);
   if (source === undefined) throw new Error(`cannot read ${SHAPES_FILE}`);
   const moduleSymbol = checker.getSymbolAtLocation(source);
-  const exported = moduleSymbol === undefined ? undefined : checker.getExportsOfModule(moduleSymbol).find((s) => s.name === typeName);
+  const exported =
+    moduleSymbol === undefined ? undefined : checker.getExportsOfModule(moduleSymbol).find((s) => s.name === typeName);
   if (exported === undefined) throw new Error(`event-shapes.ts does not export ${typeName}`);
   const out: string[] = [];
   const walk = (type: ts.Type, prefix: string, seen: ReadonlySet<ts.Type>): void => {

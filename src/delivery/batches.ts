@@ -7,8 +7,7 @@ const PARTIAL_BATCH_MAX_IN_FLIGHT = 2;
 
 /** What {@link takeBatch} decided: a batch to send, or to wait (until a time, or a call ends). */
 export type BatchDecision =
-  | { readonly kind: "send"; readonly batch: Entry[] }
-  | { readonly kind: "wait"; readonly until: number };
+  { readonly kind: "send"; readonly batch: Entry[] } | { readonly kind: "wait"; readonly until: number };
 
 /**
  * Takes the next batch from a target's ready queue, oldest first, within `maxEntries` and

@@ -46,7 +46,10 @@ export function parkDeadLetter(spool: Spool, entry: Entry, error: BridgeError, l
       },
     ]);
   } catch (cause) {
-    logger.error({ err: BridgeError.from(cause), id: entry.id }, "could not park a dead letter; it stays pending in the spool");
+    logger.error(
+      { err: BridgeError.from(cause), id: entry.id },
+      "could not park a dead letter; it stays pending in the spool",
+    );
   }
   logger.error(
     { id: entry.id, type: entry.type, code: error.code },

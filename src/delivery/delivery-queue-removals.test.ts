@@ -28,7 +28,10 @@ class FullDiskSpool extends SqliteSpool {
   override remove(seqs: readonly number[]): void {
     if (this.full) {
       this.failedRemovals++;
-      throw new BridgeError(ErrorCode.Spool, `Removing ${seqs.length} published events failed in ${this.file}: database or disk is full`);
+      throw new BridgeError(
+        ErrorCode.Spool,
+        `Removing ${seqs.length} published events failed in ${this.file}: database or disk is full`,
+      );
     }
     super.remove(seqs);
   }
@@ -38,7 +41,16 @@ const retry: RetryConfig = { initialBackoffMs: 1, multiplier: 2, maxBackoffMs: 4
 const batch: BatchConfig = { maxEntries: 10, maxBytes: 1 << 20, lingerMs: 0, maxInFlight: 4 };
 
 function event(i: number): OutboundEvent {
-  return { id: `id-${i}`, key: `k${i % 5}`, type: "io.dapr.actors.invoked", pubsub: "p", topic: "t", format: "json", payload: Buffer.from(`{"i":${i}}`), acceptedAt: Date.now() };
+  return {
+    id: `id-${i}`,
+    key: `k${i % 5}`,
+    type: "io.dapr.actors.invoked",
+    pubsub: "p",
+    topic: "t",
+    format: "json",
+    payload: Buffer.from(`{"i":${i}}`),
+    acceptedAt: Date.now(),
+  };
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -73,7 +85,11 @@ describe("DeliveryQueue removals on a full disk", () => {
     const publisher = new AcceptingPublisher();
     const q = queueOn(spool, publisher, 1_000);
     q.accept(spool.append(Array.from({ length: 50 }, (_, i) => event(i))));
-    await waitUntil(() => publisher.published.length === 50 && spool.failedRemovals >= 2, 10_000, "publishes and failed deletes");
+    await waitUntil(
+      () => publisher.published.length === 50 && spool.failedRemovals >= 2,
+      10_000,
+      "publishes and failed deletes",
+    );
     expect(spool.stats().pending).toBe(50);
 
     spool.full = false; // space returns

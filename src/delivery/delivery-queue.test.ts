@@ -41,7 +41,16 @@ const retry: RetryConfig = { initialBackoffMs: 1, multiplier: 2, maxBackoffMs: 4
 const batch: BatchConfig = { maxEntries: 10, maxBytes: 1 << 20, lingerMs: 0, maxInFlight: 4 };
 
 function event(i: number, key: string, topic = "t"): OutboundEvent {
-  return { id: `id-${i}`, key, type: "io.dapr.actors.invoked", pubsub: "p", topic, format: "json", payload: Buffer.from(JSON.stringify({ id: `id-${i}` })), acceptedAt: Date.now() };
+  return {
+    id: `id-${i}`,
+    key,
+    type: "io.dapr.actors.invoked",
+    pubsub: "p",
+    topic,
+    format: "json",
+    payload: Buffer.from(JSON.stringify({ id: `id-${i}` })),
+    acceptedAt: Date.now(),
+  };
 }
 
 const queues: DeliveryQueue[] = [];
@@ -49,7 +58,11 @@ afterEach(async () => {
   await Promise.all(queues.splice(0).map((q) => q.close()));
 });
 
-function queue(spool: Spool, publisher: Publisher, overrides: { maxInMemoryEvents?: number; ordering?: "key" | "none" } = {}): DeliveryQueue {
+function queue(
+  spool: Spool,
+  publisher: Publisher,
+  overrides: { maxInMemoryEvents?: number; ordering?: "key" | "none" } = {},
+): DeliveryQueue {
   const q = new DeliveryQueue({
     spool,
     publisher,
@@ -75,7 +88,9 @@ describe("DeliveryQueue", () => {
   it("publishes each key's events in order with at most one of a key in flight, even when calls fail", async () => {
     const spool = new MemorySpool({ maxEvents: 10_000, maxBytes: 1 << 30 });
     const unavailable = new BridgeError(ErrorCode.Unavailable, "down");
-    const publisher = new ScriptedPublisher((call, n) => (n % 3 === 0 ? new Map(call.items.map((i) => [i.entryId, unavailable])) : new Map()));
+    const publisher = new ScriptedPublisher((call, n) =>
+      n % 3 === 0 ? new Map(call.items.map((i) => [i.entryId, unavailable])) : new Map(),
+    );
     const q = queue(spool, publisher);
     const events = Array.from({ length: 200 }, (_, i) => event(i, `k${i % 7}`));
     q.accept(spool.append(events));
@@ -99,7 +114,9 @@ describe("DeliveryQueue", () => {
   it("dead-letters after maxAttempts non-retryable failures, keeping the id and unblocking the key", async () => {
     const spool = new MemorySpool({ maxEvents: 100, maxBytes: 1 << 30 });
     const rejected = new BridgeError(ErrorCode.Rejected, "bad topic");
-    const publisher = new ScriptedPublisher((call) => (call.topic === "bad" ? new Map(call.items.map((i) => [i.entryId, rejected])) : new Map()));
+    const publisher = new ScriptedPublisher((call) =>
+      call.topic === "bad" ? new Map(call.items.map((i) => [i.entryId, rejected])) : new Map(),
+    );
     const q = queue(spool, publisher);
     q.accept(spool.append([event(1, "a", "bad"), event(2, "a", "good")]));
     expect(await q.drain(10_000)).toBe(true);
@@ -186,7 +203,8 @@ describe("DeliveryQueue", () => {
     q.start();
     q.accept(spool.append([event(1, "a"), event(2, "b"), event(3, "c")]));
     // Five failures each: the next retries are about 10 s away.
-    const tries = (key: string): number => publisher.calls.filter((c) => c.items[0]?.metadata["partitionKey"] === key).length;
+    const tries = (key: string): number =>
+      publisher.calls.filter((c) => c.items[0]?.metadata["partitionKey"] === key).length;
     await waitUntil(() => ["a", "b", "c"].every((key) => tries(key) >= 5), 10_000, "five tries of each key");
     down = false;
     // One more key retries soon (its backoff is reset by this new event's own first try).

@@ -351,11 +351,14 @@ export class DeliveryQueue {
     if (due === Infinity || due >= this.timerDue) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerDue = due;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerDue = Infinity;
-      this.pump();
-    }, Math.max(0, due - this.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerDue = Infinity;
+        this.pump();
+      },
+      Math.max(0, due - this.now()),
+    );
   }
 
   private async send(target: Target, batch: readonly Entry[]): Promise<void> {

@@ -16,13 +16,19 @@ function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>>
 }
 
 const target = { pubsub: "pubsub", topic: "dapr-events" };
-const down = new BridgeError(ErrorCode.Unavailable, "BulkPublishEvent to 127.0.0.1:50001: UNAVAILABLE: connect ECONNREFUSED");
+const down = new BridgeError(
+  ErrorCode.Unavailable,
+  "BulkPublishEvent to 127.0.0.1:50001: UNAVAILABLE: connect ECONNREFUSED",
+);
 
 describe("FailureLog", () => {
   it("says what fails and what to check at most every 10 s, with the count, and once when it recovers", async () => {
     const { logger, lines } = capture();
     const log = new FailureLog(logger);
-    const failed = new Map([["1", down], ["2", down]]);
+    const failed = new Map([
+      ["1", down],
+      ["2", down],
+    ]);
     log.failed(target, failed, 0);
     log.failed(target, failed, 5_000);
     log.failed(target, failed, 10_001);
@@ -34,14 +40,34 @@ describe("FailureLog", () => {
       expect.stringContaining("Check the bridge's Dapr sidecar"),
       "publishing recovered",
     ]);
-    expect(lines[0]).toMatchObject({ code: "unavailable", failures: 2, error: expect.stringContaining("ECONNREFUSED") as unknown });
+    expect(lines[0]).toMatchObject({
+      code: "unavailable",
+      failures: 2,
+      error: expect.stringContaining("ECONNREFUSED") as unknown,
+    });
     expect(lines[1]).toMatchObject({ failures: 4 });
   });
 
   it("counts a call as an outage only when all of it failed retryably", () => {
     const rejected = new BridgeError(ErrorCode.Rejected, "no");
-    expect(isOutage(new Map([["1", down], ["2", down]]), 2)).toBe(true);
+    expect(
+      isOutage(
+        new Map([
+          ["1", down],
+          ["2", down],
+        ]),
+        2,
+      ),
+    ).toBe(true);
     expect(isOutage(new Map([["1", down]]), 2)).toBe(false);
-    expect(isOutage(new Map([["1", down], ["2", rejected]]), 2)).toBe(false);
+    expect(
+      isOutage(
+        new Map([
+          ["1", down],
+          ["2", rejected],
+        ]),
+        2,
+      ),
+    ).toBe(false);
   });
 });

@@ -50,10 +50,10 @@ export class FailureLog {
       first.code === ErrorCode.Unauthenticated
         ? "the bridge's Dapr sidecar refuses its API token; retrying without end, events stay in the spool. Check DAPR_API_TOKEN of the bridge against the token its sidecar requires"
         : first.code === ErrorCode.BrokerUnavailable
-        ? "the broker behind the Dapr sidecar fails publishes; retrying with backoff, events stay in the spool. Check the pubsub component and its broker"
-        : first.retryable
-        ? "publishing fails; retrying with backoff, events stay in the spool. Check the bridge's Dapr sidecar and its pubsub component"
-        : "publishing is refused; events are retried up to maxAttempts, then dead-lettered. Check the pubsub component and the topic",
+          ? "the broker behind the Dapr sidecar fails publishes; retrying with backoff, events stay in the spool. Check the pubsub component and its broker"
+          : first.retryable
+            ? "publishing fails; retrying with backoff, events stay in the spool. Check the bridge's Dapr sidecar and its pubsub component"
+            : "publishing is refused; events are retried up to maxAttempts, then dead-lettered. Check the pubsub component and the topic",
     );
     this.sinceReport = 0;
     this.reported = true;

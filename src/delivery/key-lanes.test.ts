@@ -9,7 +9,8 @@ interface Event {
 /** Completes `key` until nothing is released (at most `max` times, so a broken lane cannot loop forever). */
 function completeAll(lanes: KeyLanes<Event>, key: string, max = 10_000): number[] {
   const released: number[] = [];
-  for (let next = lanes.complete(key); next !== undefined && released.length <= max; next = lanes.complete(key)) released.push(next.n);
+  for (let next = lanes.complete(key); next !== undefined && released.length <= max; next = lanes.complete(key))
+    released.push(next.n);
   return released;
 }
 

@@ -50,7 +50,12 @@ export function decideRetry(
   const expired = policy.maxAgeMs !== undefined && clock.wallNow - failure.acceptedAt >= policy.maxAgeMs;
   if (failure.retryable && !expired) {
     const retries = failure.retries + 1;
-    return { kind: "retry", at: clock.now + backoffDelay(retries, policy, random), attempts: failure.attempts, retries };
+    return {
+      kind: "retry",
+      at: clock.now + backoffDelay(retries, policy, random),
+      attempts: failure.attempts,
+      retries,
+    };
   }
   const attempts = failure.attempts + 1;
   if (failure.deadLetter) return { kind: "park", attempts };

@@ -61,10 +61,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
     bridge = new Bridge(config, { logger: createLogger({ level: "warn" }) });
     const sink = await bridge.start();
-    out(`${target.description} on ${sidecarAddress}; bridge sink on ${sink} (spool ${spoolDir}); sending ${count} events on ${streams} streams`);
+    out(
+      `${target.description} on ${sidecarAddress}; bridge sink on ${sink} (spool ${spoolDir}); sending ${count} events on ${streams} streams`,
+    );
     const sent: SentFrame[] = [];
     const publishTarget = target;
-    const received = async (): Promise<readonly ReceivedPayload[]> => publishTarget.received(config.pubsub, config.topic);
+    const received = async (): Promise<readonly ReceivedPayload[]> =>
+      publishTarget.received(config.pubsub, config.topic);
     let published = 0;
     ticker = setInterval(() => {
       out(`  … sent ${sent.length}, published ${published}`);
@@ -74,16 +77,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       );
     }, 500);
     const perStream = Math.ceil(count / streams);
-    const result = await emit(
-      {
-        target: sink,
-        streams,
-        count: perStream,
-        appId: "demo-app",
-        onSent: (frame) => sent.push({ bytes: frame.bytes, key: frame.event?.key ?? "" }),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      },
-    );
+    const result = await emit({
+      target: sink,
+      streams,
+      count: perStream,
+      appId: "demo-app",
+      onSent: (frame) => sent.push({ bytes: frame.bytes, key: frame.event?.key ?? "" }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
     await waitForCount(received, sent.length, 60_000, options.signal);
     clearInterval(ticker);
     ticker = undefined;
@@ -92,9 +93,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const report = compareDelivery(sent, arrived);
     printSamples(arrived, options.samples ?? 5, out);
     printCounts(arrived, out);
-    if (!result.acknowledged) out(`the emitter's streams were not all acknowledged: ${result.error?.message ?? "unknown reason"}`);
+    if (!result.acknowledged)
+      out(`the emitter's streams were not all acknowledged: ${result.error?.message ?? "unknown reason"}`);
     if (report.outOfOrderKeys.length > 0) out(`keys out of order: ${report.outOfOrderKeys.slice(0, 5).join(", ")}`);
-    out(`sent ${report.sent}, published ${report.published}, missing ${report.missing}, duplicates ${report.duplicates}`);
+    out(
+      `sent ${report.sent}, published ${report.published}, missing ${report.missing}, duplicates ${report.duplicates}`,
+    );
     return { report, acknowledged: result.acknowledged, ok: result.acknowledged && report.missing === 0 };
   } finally {
     if (ticker !== undefined) clearInterval(ticker);
@@ -172,12 +176,18 @@ async function waitForCount(
   }
 }
 
-function printSamples(received: ReadonlyArray<{ data: Uint8Array }>, samples: number, out: (line: string) => void): void {
+function printSamples(
+  received: ReadonlyArray<{ data: Uint8Array }>,
+  samples: number,
+  out: (line: string) => void,
+): void {
   out("a few of the CloudEvents the sidecar received, decoded:");
   const step = Math.max(1, Math.floor(received.length / Math.max(1, samples)));
   for (let i = 0; i < received.length && i / step < samples; i += step) {
     const event = decodeDelivery((received[i] as { data: Uint8Array }).data);
-    out(`  ${event.type}  source=${event.source}  subject=${event.subject ?? "-"}  id=${event.id}  time=${event.time ?? "-"}`);
+    out(
+      `  ${event.type}  source=${event.source}  subject=${event.subject ?? "-"}  id=${event.id}  time=${event.time ?? "-"}`,
+    );
   }
 }
 

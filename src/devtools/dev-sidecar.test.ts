@@ -3,7 +3,12 @@ import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError 
 import { afterEach, describe, expect, it } from "vitest";
 import { devSidecarCommand, devSidecarOptionsFromFlags } from "../cli/commands/dev-sidecar.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
-import { daprMethodCodec, DaprRuntimeClient, type BulkPublishRequest, type MethodCodec } from "../publish/dapr-runtime-client.js";
+import {
+  daprMethodCodec,
+  DaprRuntimeClient,
+  type BulkPublishRequest,
+  type MethodCodec,
+} from "../publish/dapr-runtime-client.js";
 import { DevSidecar, PROXY_MISSING_METHOD, type DevSidecarOptions } from "./dev-sidecar.js";
 import type { ReceivedEvent } from "./dev-sidecar-store.js";
 
@@ -18,7 +23,9 @@ function byEntryId(events: readonly ReceivedEvent[]): ReceivedEvent[] {
   return [...events].sort((a, b) => (a.entryId ?? "").localeCompare(b.entryId ?? ""));
 }
 
-async function start(options: DevSidecarOptions = {}): Promise<{ sidecar: DevSidecar; client: DaprRuntimeClient; port: number }> {
+async function start(
+  options: DevSidecarOptions = {},
+): Promise<{ sidecar: DevSidecar; client: DaprRuntimeClient; port: number }> {
   const sidecar = new DevSidecar({ listen: "127.0.0.1:0", ...options });
   const { address } = await sidecar.start();
   open.push(sidecar);
@@ -78,10 +85,21 @@ describe("DevSidecar", () => {
     const call = (method: "BulkPublishEvent" | "GetState", request: unknown): Promise<ServiceError | null> => {
       const codec: MethodCodec<unknown, unknown> = daprMethodCodec(method);
       return new Promise((resolve) => {
-        raw.makeUnaryRequest(codec.path, codec.serializeRequest, codec.deserializeResponse, request, new Metadata(), {}, (error: ServiceError | null) => resolve(error));
+        raw.makeUnaryRequest(
+          codec.path,
+          codec.serializeRequest,
+          codec.deserializeResponse,
+          request,
+          new Metadata(),
+          {},
+          (error: ServiceError | null) => resolve(error),
+        );
       });
     };
-    expect(await call("BulkPublishEvent", bulk)).toMatchObject({ code: GrpcStatus.UNKNOWN, details: PROXY_MISSING_METHOD });
+    expect(await call("BulkPublishEvent", bulk)).toMatchObject({
+      code: GrpcStatus.UNKNOWN,
+      details: PROXY_MISSING_METHOD,
+    });
     // A method this stand-in does not implement at all (daprd would) answers UNIMPLEMENTED.
     expect((await call("GetState", { store_name: "s", key: "k" }))?.code).toBe(GrpcStatus.UNIMPLEMENTED);
     const latest = (await start()).client;
@@ -92,10 +110,31 @@ describe("DevSidecar", () => {
   it("reads rawPayload from request metadata only: entries without it are wrapped, as daprd wraps them", async () => {
     const { sidecar, client } = await start();
     const proto = Buffer.from([0x0a, 0x03, 0x61, 0x62, 0x63, 0xff]);
-    const entry = (id: string, metadata: Record<string, string>) => ({ entry_id: id, event: proto, content_type: "application/cloudevents+protobuf", metadata });
-    await client.bulkPublishEvent({ pubsub_name: "pubsub", topic: "t", metadata: { rawPayload: "true" }, entries: [entry("1", { partitionKey: "k" })] });
-    await client.bulkPublishEvent({ pubsub_name: "pubsub", topic: "t", metadata: {}, entries: [entry("2", { partitionKey: "k", rawPayload: "true" })] });
-    await client.publishEvent({ pubsub_name: "pubsub", topic: "t", data: proto, data_content_type: "application/octet-stream", metadata: { rawPayload: "1" } });
+    const entry = (id: string, metadata: Record<string, string>) => ({
+      entry_id: id,
+      event: proto,
+      content_type: "application/cloudevents+protobuf",
+      metadata,
+    });
+    await client.bulkPublishEvent({
+      pubsub_name: "pubsub",
+      topic: "t",
+      metadata: { rawPayload: "true" },
+      entries: [entry("1", { partitionKey: "k" })],
+    });
+    await client.bulkPublishEvent({
+      pubsub_name: "pubsub",
+      topic: "t",
+      metadata: {},
+      entries: [entry("2", { partitionKey: "k", rawPayload: "true" })],
+    });
+    await client.publishEvent({
+      pubsub_name: "pubsub",
+      topic: "t",
+      data: proto,
+      data_content_type: "application/octet-stream",
+      metadata: { rawPayload: "1" },
+    });
     const [rawBulk, wrapped, rawSingle] = sidecar.received();
     expect(rawBulk?.raw).toBe(true);
     expect(rawBulk?.data).toEqual(proto);
@@ -125,8 +164,23 @@ describe("DevSidecar", () => {
   it("keeps a JSON CloudEvent, with daprd's topic, pubsubname and trace fields, and its own traceid", async () => {
     const { sidecar, client } = await start();
     const ce = (extra: Record<string, unknown>) =>
-      Buffer.from(JSON.stringify({ specversion: "1.0", id: "a1", source: "/s", type: "io.x", topic: "mine", data: { n: 1 }, ...extra }));
-    const entry = (id: string, event: Buffer) => ({ entry_id: id, event, content_type: "application/cloudevents+json", metadata: { partitionKey: id } });
+      Buffer.from(
+        JSON.stringify({
+          specversion: "1.0",
+          id: "a1",
+          source: "/s",
+          type: "io.x",
+          topic: "mine",
+          data: { n: 1 },
+          ...extra,
+        }),
+      );
+    const entry = (id: string, event: Buffer) => ({
+      entry_id: id,
+      event,
+      content_type: "application/cloudevents+json",
+      metadata: { partitionKey: id },
+    });
     await client.bulkPublishEvent({
       pubsub_name: "pubsub",
       topic: "t",
@@ -134,13 +188,30 @@ describe("DevSidecar", () => {
       entries: [entry("1", ce({})), entry("2", ce({ traceid: "00-aa-bb-01", time: "2020-01-01T00:00:00Z" }))],
     });
     // A bulk call's entries arrive in no guaranteed order (as with daprd): take them by entry id.
-    const [plain, traced] = byEntryId(sidecar.received()).map((e) => JSON.parse(e.data.toString()) as Record<string, unknown>);
-    expect(plain).toMatchObject({ id: "a1", source: "/s", type: "io.x", topic: "t", pubsubname: "pubsub", data: { n: 1 }, tracestate: "" });
+    const [plain, traced] = byEntryId(sidecar.received()).map(
+      (e) => JSON.parse(e.data.toString()) as Record<string, unknown>,
+    );
+    expect(plain).toMatchObject({
+      id: "a1",
+      source: "/s",
+      type: "io.x",
+      topic: "t",
+      pubsubname: "pubsub",
+      data: { n: 1 },
+      tracestate: "",
+    });
     expect(plain?.["traceparent"]).toBe(plain?.["traceid"]);
     expect(typeof plain?.["time"]).toBe("string");
     expect(traced).toMatchObject({ traceid: "00-aa-bb-01", time: "2020-01-01T00:00:00Z", topic: "t" });
     expect(traced).not.toHaveProperty("traceparent");
-    const bad = await outcome(client.bulkPublishEvent({ pubsub_name: "pubsub", topic: "t", metadata: {}, entries: [entry("3", Buffer.from("{"))] }));
+    const bad = await outcome(
+      client.bulkPublishEvent({
+        pubsub_name: "pubsub",
+        topic: "t",
+        metadata: {},
+        entries: [entry("3", Buffer.from("{"))],
+      }),
+    );
     expect(bad).toMatchObject({ code: ErrorCode.Rejected });
     const notBool = await outcome(client.publishEvent({ ...publishRequest("t", 1), metadata: { rawPayload: "yes" } }));
     expect(notBool).toMatchObject({ code: ErrorCode.Rejected });
@@ -182,15 +253,26 @@ describe("DevSidecar", () => {
       pubsub_name: "pubsub",
       topic: "orders",
       metadata: { rawPayload: "true" },
-      entries: [{ entry_id: "1", event: Buffer.from("a"), content_type: "application/cloudevents+protobuf", metadata: { partitionKey: "k" } }],
+      entries: [
+        {
+          entry_id: "1",
+          event: Buffer.from("a"),
+          content_type: "application/cloudevents+protobuf",
+          metadata: { partitionKey: "k" },
+        },
+      ],
     };
     const down = await outcome(client.bulkPublishEvent(bulk));
     expect(down).toMatchObject({ code: ErrorCode.BrokerUnavailable, retryable: true });
-    expect((down as BridgeError).message).toContain("INTERNAL: error when publishing to topic orders in pubsub pubsub: ");
+    expect((down as BridgeError).message).toContain(
+      "INTERNAL: error when publishing to topic orders in pubsub pubsub: ",
+    );
     sidecar.setFaults({ brokerDown: false, rejectTopics: { orders: GrpcStatus.PERMISSION_DENIED } });
     const denied = await outcome(client.bulkPublishEvent(bulk));
     expect(denied).toMatchObject({ code: ErrorCode.PermissionDenied, retryable: false });
-    expect((denied as BridgeError).message).toContain("PERMISSION_DENIED: topic orders is not allowed for app id dev-sidecar");
+    expect((denied as BridgeError).message).toContain(
+      "PERMISSION_DENIED: topic orders is not allowed for app id dev-sidecar",
+    );
     expect(sidecar.received()).toEqual([]);
     expect(sidecar.stats().failuresInjected).toBe(2);
   });
@@ -198,7 +280,10 @@ describe("DevSidecar", () => {
   it("draws failures from its seed: the same seed fails the same calls", async () => {
     const patterns: string[] = [];
     for (let run = 0; run < 2; run++) {
-      const { sidecar, client } = await start({ seed: 1234, faults: { failureRate: 0.5, failureCode: GrpcStatus.RESOURCE_EXHAUSTED } });
+      const { sidecar, client } = await start({
+        seed: 1234,
+        faults: { failureRate: 0.5, failureCode: GrpcStatus.RESOURCE_EXHAUSTED },
+      });
       let pattern = "";
       for (let n = 0; n < 24; n++) {
         const result = await outcome(client.publishEvent(publishRequest("t", n)));
@@ -222,7 +307,9 @@ describe("DevSidecar", () => {
     expect(await outcome(client.publishEvent(publishRequest("t", 2)))).toMatchObject({ code: ErrorCode.Rejected });
     expect(await outcome(client.publishEvent(publishRequest("v", 3)))).toBe("ok");
     expect(sidecar.received().map((e) => e.topic)).toEqual(["v"]);
-    expect(() => sidecar.setFaults({ failureRate: 1.5 })).toThrow(/failureRate: expected a number from 0 to 1, got 1.5/);
+    expect(() => sidecar.setFaults({ failureRate: 1.5 })).toThrow(
+      /failureRate: expected a number from 0 to 1, got 1.5/,
+    );
     expect(sidecar.faults.failureRate).toBe(0);
     expect(() => new DevSidecar({ listen: "nowhere" })).toThrow(/listen: expected HOST:PORT/);
   });

@@ -20,7 +20,14 @@ import {
 } from "../publish/dapr-runtime-client.js";
 import { PUBLISH_METHODS, sidecarHasMethod } from "../publish/runtime-version.js";
 import { daprEnvelope, newTraceparent, parseGoBool } from "./dev-sidecar-envelope.js";
-import { delay, faultMessage, mergeFaults, NO_FAULTS, seededRandom, type DevSidecarFaults } from "./dev-sidecar-faults.js";
+import {
+  delay,
+  faultMessage,
+  mergeFaults,
+  NO_FAULTS,
+  seededRandom,
+  type DevSidecarFaults,
+} from "./dev-sidecar-faults.js";
 import {
   ReceivedStore,
   type DevSidecarMethod,
@@ -37,7 +44,8 @@ export const DEV_SIDECAR_DAPR_VERSION = "1.18.2";
 export const DEV_SIDECAR_APP_ID = "dev-sidecar";
 
 /** What daprd's service-invocation proxy answers (UNKNOWN) for a runtime method the sidecar lacks. */
-export const PROXY_MISSING_METHOD = "failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found";
+export const PROXY_MISSING_METHOD =
+  "failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found";
 
 /** Options of a {@link DevSidecar}. */
 export interface DevSidecarOptions {
@@ -79,7 +87,6 @@ export interface DevSidecarStats {
 }
 
 type Handler = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void;
-
 
 /**
  * A stand-in Dapr sidecar for tests, demos and benchmarks: a real gRPC server of Dapr's runtime
@@ -259,7 +266,8 @@ export class DevSidecar {
     }
     const rejected = faults.rejectTopics[topic];
     if (rejected !== undefined) this.#inject(rejected, faultMessage(rejected, pubsub, topic, this.#appId));
-    if (faults.brokerDown) this.#inject(GrpcStatus.INTERNAL, faultMessage(GrpcStatus.INTERNAL, pubsub, topic, this.#appId));
+    if (faults.brokerDown)
+      this.#inject(GrpcStatus.INTERNAL, faultMessage(GrpcStatus.INTERNAL, pubsub, topic, this.#appId));
     if (faults.failureRate > 0 && this.#random() < faults.failureRate) {
       this.#inject(faults.failureCode, faultMessage(faults.failureCode, pubsub, topic, this.#appId));
     }
@@ -267,7 +275,15 @@ export class DevSidecar {
     const published = (data: Uint8Array, contentType: string, metadata: Readonly<Record<string, string>>): Buffer =>
       raw
         ? Buffer.from(data)
-        : daprEnvelope({ data, contentType, topic, pubsub, appId: this.#appId, metadata, traceparent: newTraceparent() });
+        : daprEnvelope({
+            data,
+            contentType,
+            topic,
+            pubsub,
+            appId: this.#appId,
+            metadata,
+            traceparent: newTraceparent(),
+          });
     // Envelopes are made before anything is stored: a call that cannot be wrapped stores nothing.
     const events: ReceivedEvent[] =
       "entries" in request
@@ -293,7 +309,9 @@ export class DevSidecar {
               data: published(request.data, request.data_content_type, request.metadata),
               contentType: request.data_content_type,
               // With rawPayload daprd adds its trace context to the metadata handed to the component.
-              metadata: raw ? { ...request.metadata, traceid: newTraceparent(), tracestate: "" } : { ...request.metadata },
+              metadata: raw
+                ? { ...request.metadata, traceid: newTraceparent(), tracestate: "" }
+                : { ...request.metadata },
               raw,
               method,
               receivedAt,

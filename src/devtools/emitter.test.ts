@@ -64,10 +64,14 @@ async function startSink(options: TestSinkOptions = {}) {
       },
     ]),
   );
-  const implementation: grpc.UntypedServiceImplementation = Object.fromEntries(SINK_METHODS.map((method) => [method, handler(method)]));
+  const implementation: grpc.UntypedServiceImplementation = Object.fromEntries(
+    SINK_METHODS.map((method) => [method, handler(method)]),
+  );
   server.addService(definition, implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error))),
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error === null ? resolve(bound) : reject(error),
+    ),
   );
   return { target: `127.0.0.1:${port}`, streams, resume, close: () => server.forceShutdown() };
 }
@@ -88,20 +92,32 @@ function bytesOf(frames: readonly { bytes: Uint8Array }[]): string[] {
 }
 
 describe("emit", () => {
-  it.each([...SINK_METHODS])("delivers every frame in order with dapr-app-id and dapr-namespace on %s", async (method) => {
-    const server = await sink();
-    const result = await emit({ target: server.target, method, count: 300, appId: "shop", namespace: "prod", keepFrames: true });
-    expect(result.acknowledged).toBe(true);
-    expect(result.error).toBeUndefined();
-    expect(result.sent).toBe(300);
-    const [stream] = server.streams;
-    expect(server.streams).toHaveLength(1);
-    expect(stream?.method).toBe(method);
-    expect(stream?.metadata.get("dapr-app-id")).toEqual(["shop"]);
-    expect(stream?.metadata.get("dapr-namespace")).toEqual(["prod"]);
-    expect(stream?.frames.map((f) => f.toString("hex"))).toEqual(bytesOf(takeEvents(300, { seed: 1, appId: "shop" })));
-    expect(bytesOf(result.streams[0]?.frames ?? [])).toEqual(bytesOf(takeEvents(300, { seed: 1, appId: "shop" })));
-  });
+  it.each([...SINK_METHODS])(
+    "delivers every frame in order with dapr-app-id and dapr-namespace on %s",
+    async (method) => {
+      const server = await sink();
+      const result = await emit({
+        target: server.target,
+        method,
+        count: 300,
+        appId: "shop",
+        namespace: "prod",
+        keepFrames: true,
+      });
+      expect(result.acknowledged).toBe(true);
+      expect(result.error).toBeUndefined();
+      expect(result.sent).toBe(300);
+      const [stream] = server.streams;
+      expect(server.streams).toHaveLength(1);
+      expect(stream?.method).toBe(method);
+      expect(stream?.metadata.get("dapr-app-id")).toEqual(["shop"]);
+      expect(stream?.metadata.get("dapr-namespace")).toEqual(["prod"]);
+      expect(stream?.frames.map((f) => f.toString("hex"))).toEqual(
+        bytesOf(takeEvents(300, { seed: 1, appId: "shop" })),
+      );
+      expect(bytesOf(result.streams[0]?.frames ?? [])).toEqual(bytesOf(takeEvents(300, { seed: 1, appId: "shop" })));
+    },
+  );
 
   it("runs concurrent streams, each with its own seed and key space, and reports every write", async () => {
     const server = await sink();
@@ -111,7 +127,11 @@ describe("emit", () => {
     expect(result.sent).toBe(300);
     expect(result.streams.map((s) => s.sent)).toEqual([100, 100, 100]);
     expect(server.streams.map((s) => s.frames.length)).toEqual([100, 100, 100]);
-    expect(server.streams.map((s) => s.metadata.get("dapr-app-id"))).toEqual([["demo-app"], ["demo-app"], ["demo-app"]]);
+    expect(server.streams.map((s) => s.metadata.get("dapr-app-id"))).toEqual([
+      ["demo-app"],
+      ["demo-app"],
+      ["demo-app"],
+    ]);
     const keysOf = (stream: number) => sent.filter((f) => f.stream === stream).map((f) => f.event?.key ?? "");
     expect(keysOf(1).every((k) => k.startsWith("s1-") || k.includes("/s1-"))).toBe(true);
     expect(keysOf(0).some((k) => k.startsWith("s"))).toBe(false);
@@ -125,7 +145,9 @@ describe("emit", () => {
     const invoked = makeEvent("invoked");
     const result = await emit({ target: server.target, frames: [started, garbage, invoked] });
     expect(result.acknowledged).toBe(true);
-    expect(server.streams[0]?.frames.map((f) => f.toString("hex"))).toEqual(bytesOf([started, { bytes: garbage }, invoked]));
+    expect(server.streams[0]?.frames.map((f) => f.toString("hex"))).toEqual(
+      bytesOf([started, { bytes: garbage }, invoked]),
+    );
   });
 
   it("paces with ratePerSec without losing or adding frames", async () => {
@@ -181,7 +203,9 @@ describe("emit", () => {
     expect(result.sent).toBeGreaterThanOrEqual(10);
     expect(writtenAfterAbort).toBe(0);
     expect(result.error?.code).toBe("aborted");
-    expect(result.error?.message).toMatch(/emit stream 0 \(SendEventsAlpha1 on 127\.0\.0\.1:\d+, \d+ frames written\): aborted/);
+    expect(result.error?.message).toMatch(
+      /emit stream 0 \(SendEventsAlpha1 on 127\.0\.0\.1:\d+, \d+ frames written\): aborted/,
+    );
     await vi.waitFor(() => expect(server.streams[0]?.cancelled).toBe(true), { timeout: 10_000 });
   });
 
@@ -207,7 +231,10 @@ describe("emit", () => {
 
   it("rejects bad options with invalid_config naming the option", async () => {
     const cases: Array<[Parameters<typeof emit>[0], RegExp]> = [
-      [{ target: "127.0.0.1:1", method: "Nope" as "OnEventAlpha1" }, /option method must be SendEventsAlpha1 or OnEventAlpha1; given Nope/],
+      [
+        { target: "127.0.0.1:1", method: "Nope" as "OnEventAlpha1" },
+        /option method must be SendEventsAlpha1 or OnEventAlpha1; given Nope/,
+      ],
       [{ target: "127.0.0.1:1", count: -1 }, /option count must be a non-negative integer or Infinity; given -1/],
       [{ target: "127.0.0.1:1", streams: 0 }, /option streams must be a positive integer; given 0/],
       [{ target: "127.0.0.1:1", ratePerSec: -5 }, /option ratePerSec must be a finite number >= 0; given -5/],

@@ -100,7 +100,10 @@ interface ResolvedEmitterOptions {
 }
 
 function invalid(option: string, expected: string, given: unknown): BridgeError {
-  return new BridgeError(ErrorCode.InvalidConfig, `emitter option ${option} must be ${expected}; given ${String(given)}`);
+  return new BridgeError(
+    ErrorCode.InvalidConfig,
+    `emitter option ${option} must be ${expected}; given ${String(given)}`,
+  );
 }
 
 function resolveEmitterOptions(options: EmitterOptions): ResolvedEmitterOptions {
@@ -116,13 +119,15 @@ function resolveEmitterOptions(options: EmitterOptions): ResolvedEmitterOptions 
     keepFrames: options.keepFrames ?? false,
   };
   if (!/^.+:\d+$/.test(o.target)) throw invalid("target", "HOST:PORT", options.target);
-  if (!(SINK_METHODS as readonly string[]).includes(o.method)) throw invalid("method", SINK_METHODS.join(" or "), options.method);
+  if (!(SINK_METHODS as readonly string[]).includes(o.method))
+    throw invalid("method", SINK_METHODS.join(" or "), options.method);
   if (!(Number.isInteger(o.streams) && o.streams >= 1)) throw invalid("streams", "a positive integer", options.streams);
   if (!(o.count === Number.POSITIVE_INFINITY || (Number.isInteger(o.count) && o.count >= 0))) {
     throw invalid("count", "a non-negative integer or Infinity", options.count);
   }
   if (!Number.isSafeInteger(o.seed)) throw invalid("seed", "an integer", options.seed);
-  if (!(Number.isFinite(o.ratePerSec) && o.ratePerSec >= 0)) throw invalid("ratePerSec", "a finite number >= 0", options.ratePerSec);
+  if (!(Number.isFinite(o.ratePerSec) && o.ratePerSec >= 0))
+    throw invalid("ratePerSec", "a finite number >= 0", options.ratePerSec);
   if (options.frames !== undefined && typeof options.frames !== "function" && o.streams > 1) {
     throw invalid("frames", "a function of the stream index when streams > 1", "an iterable");
   }
@@ -178,12 +183,18 @@ export async function emit(options: EmitterOptions, signal?: AbortSignal): Promi
   const o = resolveEmitterOptions(options);
   const signals = [signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
   const combined = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-  const client = new grpc.Client(o.target, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions ?? {});
+  const client = new grpc.Client(
+    o.target,
+    options.credentials ?? grpc.credentials.createInsecure(),
+    options.channelOptions ?? {},
+  );
   const bucket = o.ratePerSec > 0 ? new TokenBucket(o.ratePerSec) : undefined;
   const startedAt = performance.now();
   try {
     const streams = await Promise.all(
-      Array.from({ length: o.streams }, (_, stream) => runStream(client, stream, framesFor(options, o, stream), o, options, bucket, combined)),
+      Array.from({ length: o.streams }, (_, stream) =>
+        runStream(client, stream, framesFor(options, o, stream), o, options, bucket, combined),
+      ),
     );
     const error = streams.find((s) => s.error !== undefined)?.error;
     return {
@@ -245,7 +256,12 @@ async function runStream(
       if (bucket !== undefined && !bucket.tryTake()) await bucket.take(signal);
       const bytes = frame instanceof Uint8Array ? frame : frame.bytes;
       const flowing = call.write(bytes);
-      const sentFrame: SentFrame = { stream, index: sent++, bytes, ...(frame instanceof Uint8Array ? {} : { event: frame }) };
+      const sentFrame: SentFrame = {
+        stream,
+        index: sent++,
+        bytes,
+        ...(frame instanceof Uint8Array ? {} : { event: frame }),
+      };
       if (o.keepFrames) kept.push(sentFrame);
       options.onSent?.(sentFrame, performance.timeOrigin + performance.now());
       if (!flowing && outcome === undefined) {
@@ -270,7 +286,14 @@ async function runStream(
   else if (signal?.aborted === true) {
     error = new BridgeError(ErrorCode.Aborted, `${context}: aborted by its signal`, { cause: outcome ?? failure });
   } else error = BridgeError.from(failure ?? outcome, context);
-  return { stream, sent, acknowledged: error === undefined, ...(error === undefined ? {} : { error }), drainWaits, frames: kept };
+  return {
+    stream,
+    sent,
+    acknowledged: error === undefined,
+    ...(error === undefined ? {} : { error }),
+    drainWaits,
+    frames: kept,
+  };
 }
 
 /** Resolves on 'drain', or when the call ends (a cancelled or failed call never drains). */

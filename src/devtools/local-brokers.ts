@@ -100,7 +100,8 @@ export interface StartRedisOptions {
 
 /** Starts a redis-server on a free loopback port and waits until it answers PING. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
-  const persistence = options.persistent === true ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+  const persistence =
+    options.persistent === true ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), "bridge-redis-"));
   let current: ManagedProcess;
@@ -166,7 +167,9 @@ function natsRequest(port: number, subject: string, payload: string): Promise<st
       if (text.startsWith("INFO") && !text.includes("CONNECT_SENT")) {
         text += "CONNECT_SENT";
         const body = Buffer.byteLength(payload);
-        socket.write(`CONNECT {"verbose":false,"pedantic":false}\r\nSUB ${inbox} 1\r\nPUB ${subject} ${inbox} ${body}\r\n${payload}\r\n`);
+        socket.write(
+          `CONNECT {"verbose":false,"pedantic":false}\r\nSUB ${inbox} 1\r\nPUB ${subject} ${inbox} ${body}\r\n${payload}\r\n`,
+        );
       }
       const match = /MSG \S+ 1 (\d+)\r\n/.exec(text);
       if (match !== null) {
@@ -202,7 +205,11 @@ export async function startNats(): Promise<TestNats> {
     port,
     url: `nats://127.0.0.1:${port}`,
     createStream: async (name, subjects) => {
-      const reply = await natsRequest(port, `$JS.API.STREAM.CREATE.${name}`, JSON.stringify({ name, subjects, storage: "memory" }));
+      const reply = await natsRequest(
+        port,
+        `$JS.API.STREAM.CREATE.${name}`,
+        JSON.stringify({ name, subjects, storage: "memory" }),
+      );
       if (reply.includes('"error"')) throw new Error(`creating JetStream stream ${name}: ${reply}`);
     },
     stop: async () => {

@@ -44,11 +44,16 @@ export function realDaprSupport(): RealDaprSupport {
   for (const line of DAPR_LINES) {
     const build = daprd[line];
     if (build === undefined || !existsSync(build.binary)) {
-      missing.push(`daprd ${line} is not built (run \`npm run build:daprd\`; it needs Go 1.26 and the Go module proxy)`);
+      missing.push(
+        `daprd ${line} is not built (run \`npm run build:daprd\`; it needs Go 1.26 and the Go module proxy)`,
+      );
     }
   }
   for (const command of ["redis-server", "nats-server"]) {
-    if (!onPath(command)) missing.push(`${command} is not on the PATH (Debian: apt-get install ${command === "redis-server" ? "redis-server" : "nats-server"})`);
+    if (!onPath(command))
+      missing.push(
+        `${command} is not on the PATH (Debian: apt-get install ${command === "redis-server" ? "redis-server" : "nats-server"})`,
+      );
   }
   support = { missing: missing.length === 0 ? undefined : missing.join("; "), daprd };
   return support;

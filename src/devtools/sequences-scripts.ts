@@ -41,7 +41,13 @@ export const WORKFLOW_ROTATION = ENDINGS.length;
  * event and a child workflow, then an ending chosen by `rotation`. `index` makes the
  * instance id unique within a generator; `appId` is the emitting app, the parent app of children.
  */
-export function workflowScript(rng: SeededRandom, keyPrefix: string, index: number, rotation: number, appId: string): Step[] {
+export function workflowScript(
+  rng: SeededRandom,
+  keyPrefix: string,
+  index: number,
+  rotation: number,
+  appId: string,
+): Step[] {
   const definition = rng.pick(WORKFLOW_DEFINITIONS);
   const slug = definition.name.replace(/Workflow$/, "").toLowerCase();
   const instanceId = `${keyPrefix}${slug}-${String(index).padStart(6, "0")}-${rng.hex(4)}`;
@@ -115,7 +121,13 @@ function activities(rng: SeededRandom, wf: WorkflowInstance, steps: Step[], fail
   }
 }
 
-function childWorkflow(rng: SeededRandom, parent: WorkflowInstance, steps: Step[], fails: boolean, appId: string): void {
+function childWorkflow(
+  rng: SeededRandom,
+  parent: WorkflowInstance,
+  steps: Step[],
+  fails: boolean,
+  appId: string,
+): void {
   const definition = WORKFLOW_DEFINITIONS.find((d) => d.name === parent.definition.child) ?? {
     name: parent.definition.child,
     activities: ["PrepareShipment", "BookCarrier"],
@@ -127,7 +139,13 @@ function childWorkflow(rng: SeededRandom, parent: WorkflowInstance, steps: Step[
   steps.push(created.step);
   const child = new WorkflowInstance(rng, childId, definition, {
     traced: created.traceId !== undefined,
-    parent: { instanceId: parent.instanceId, name: parent.definition.name, taskScheduledId: created.id, traceId: created.traceId, appId },
+    parent: {
+      instanceId: parent.instanceId,
+      name: parent.definition.name,
+      taskScheduledId: created.id,
+      traceId: created.traceId,
+      appId,
+    },
   });
   const task = child.taskScheduled(definition.activities[0] ?? "Activity");
   steps.push(child.started(), task.step, child.taskCompleted(task.id, task.executionId));
@@ -143,10 +161,34 @@ interface ActorDefinition {
 }
 
 const ACTOR_DEFINITIONS: readonly ActorDefinition[] = [
-  { type: "CartActor", slug: "cart", methods: ["AddItem", "RemoveItem", "GetCart"], reminders: ["expire-cart"], timers: ["autosave"] },
-  { type: "OrderActor", slug: "order", methods: ["GetStatus", "Cancel", "Ship"], reminders: ["sla-check"], timers: ["poll-carrier"] },
-  { type: "DeviceTwinActor", slug: "device", methods: ["ReportTelemetry", "SetDesiredState"], reminders: ["firmware-check"], timers: ["heartbeat"] },
-  { type: "SessionActor", slug: "session", methods: ["Touch", "GetSession", "End"], reminders: ["idle-timeout"], timers: ["refresh-token"] },
+  {
+    type: "CartActor",
+    slug: "cart",
+    methods: ["AddItem", "RemoveItem", "GetCart"],
+    reminders: ["expire-cart"],
+    timers: ["autosave"],
+  },
+  {
+    type: "OrderActor",
+    slug: "order",
+    methods: ["GetStatus", "Cancel", "Ship"],
+    reminders: ["sla-check"],
+    timers: ["poll-carrier"],
+  },
+  {
+    type: "DeviceTwinActor",
+    slug: "device",
+    methods: ["ReportTelemetry", "SetDesiredState"],
+    reminders: ["firmware-check"],
+    timers: ["heartbeat"],
+  },
+  {
+    type: "SessionActor",
+    slug: "session",
+    methods: ["Touch", "GetSession", "End"],
+    reminders: ["idle-timeout"],
+    timers: ["refresh-token"],
+  },
 ];
 
 /**
@@ -164,7 +206,9 @@ export function actorScript(rng: SeededRandom, keyPrefix: string, index: number)
     if (roll < 0.6) {
       const caller = rng.chance(0.3) ? rng.pick(ACTOR_DEFINITIONS) : undefined;
       const callerFields =
-        caller === undefined ? {} : { caller_type: caller.type, caller_id: `${keyPrefix}${caller.slug}-${rng.int(0, 999)}` };
+        caller === undefined
+          ? {}
+          : { caller_type: caller.type, caller_id: `${keyPrefix}${caller.slug}-${rng.int(0, 999)}` };
       steps.push(make("invoked", { method_name: rng.pick(def.methods), ...callerFields }));
     } else if (roll < 0.8) {
       steps.push(make("reminder_triggered", { name: rng.pick(def.reminders) }));
@@ -180,7 +224,11 @@ export function actorScript(rng: SeededRandom, keyPrefix: string, index: number)
 }
 
 /** One actor event for `actor`. */
-export function actorStep(actor: { readonly type: string; readonly id: string }, kind: ActorKind, fields: PlainMessage = {}): Step {
+export function actorStep(
+  actor: { readonly type: string; readonly id: string },
+  kind: ActorKind,
+  fields: PlainMessage = {},
+): Step {
   return {
     kind,
     family: "actor",

@@ -136,7 +136,13 @@ export class WorkflowInstance {
         tags,
       };
     };
-    return this.step("execution_started", "RUNNING", body, { input: stringValue(this.input) }, trace(traceParent, traceState));
+    return this.step(
+      "execution_started",
+      "RUNNING",
+      body,
+      { input: stringValue(this.input) },
+      trace(traceParent, traceState),
+    );
   }
 
   /** `task_scheduled` for an activity; returns the step and its history id (the `taskScheduledId`). */
@@ -164,14 +170,22 @@ export class WorkflowInstance {
   taskCompleted(id: number, executionId: string): Step {
     this.nextHistoryId++;
     const result = JSON.stringify({ ok: true, ref: `r-${this.rng.hex(8)}` });
-    return this.step("task_completed", "RUNNING", () => ({ taskScheduledId: id, result: stringValue(result), taskExecutionId: executionId }));
+    return this.step("task_completed", "RUNNING", () => ({
+      taskScheduledId: id,
+      result: stringValue(result),
+      taskExecutionId: executionId,
+    }));
   }
 
   /** `task_failed` for the activity scheduled with history id `id`. */
   taskFailed(id: number, executionId: string): Step {
     this.nextHistoryId++;
     const failure = this.failure();
-    return this.step("task_failed", "RUNNING", () => ({ taskScheduledId: id, failureDetails: failure, taskExecutionId: executionId }));
+    return this.step("task_failed", "RUNNING", () => ({
+      taskScheduledId: id,
+      failureDetails: failure,
+      taskExecutionId: executionId,
+    }));
   }
 
   /** `timer_created` then, later, `timer_fired` (both returned; the caller places them). */
@@ -185,7 +199,10 @@ export class WorkflowInstance {
       fireAt = timestampFromMicros(nowUs + delayUs);
       return { fireAt, name };
     });
-    const fired = this.step("timer_fired", "RUNNING", (nowUs) => ({ fireAt: fireAt ?? timestampFromMicros(nowUs), timerId: id }));
+    const fired = this.step("timer_fired", "RUNNING", (nowUs) => ({
+      fireAt: fireAt ?? timestampFromMicros(nowUs),
+      timerId: id,
+    }));
     return [created, fired];
   }
 
@@ -217,7 +234,10 @@ export class WorkflowInstance {
       return this.step("sub_orchestration_failed", "RUNNING", () => ({ taskScheduledId: id, failureDetails: failure }));
     }
     const result = JSON.stringify({ status: "done", trackingId: this.rng.hex(12) });
-    return this.step("sub_orchestration_completed", "RUNNING", () => ({ taskScheduledId: id, result: stringValue(result) }));
+    return this.step("sub_orchestration_completed", "RUNNING", () => ({
+      taskScheduledId: id,
+      result: stringValue(result),
+    }));
   }
 
   /** `event_raised` with one of the workflow's external event names. */
@@ -279,10 +299,20 @@ export class WorkflowInstance {
 
   private failure(): PlainMessage {
     const [errorType, errorMessage] = this.rng.pick(ERRORS);
-    return { errorType, errorMessage, stackTrace: stringValue(`at ${errorType}\n   at Worker.run()`), isNonRetriable: this.rng.chance(0.3) };
+    return {
+      errorType,
+      errorMessage,
+      stackTrace: stringValue(`at ${errorType}\n   at Worker.run()`),
+      isNonRetriable: this.rng.chance(0.3),
+    };
   }
 
-  private terminal(kind: WorkflowKind, status: RuntimeStatus, extra: PlainMessage, body: (nowUs: number) => PlainMessage): Step {
+  private terminal(
+    kind: WorkflowKind,
+    status: RuntimeStatus,
+    extra: PlainMessage,
+    body: (nowUs: number) => PlainMessage,
+  ): Step {
     return this.step(kind, status, body, extra, {}, true);
   }
 
@@ -299,7 +329,12 @@ export class WorkflowInstance {
       kind,
       family: "workflow",
       key: this.instanceId,
-      facts: { instanceId: this.instanceId, workflowName: this.definition.name, runtimeStatus: status.toLowerCase(), ...facts },
+      facts: {
+        instanceId: this.instanceId,
+        workflowName: this.definition.name,
+        runtimeStatus: status.toLowerCase(),
+        ...facts,
+      },
       build: (nowUs) => {
         const event = body(nowUs);
         const created = timestampFromMicros(this.createdUs ?? nowUs);
@@ -312,7 +347,9 @@ export class WorkflowInstance {
           startedAt: created,
           lastUpdatedAt: now,
           ...(terminal ? { completedAt: now } : {}),
-          ...(parent === undefined ? {} : { parentInstanceId: parent.instanceId, parentAppId: stringValue(parent.appId) }),
+          ...(parent === undefined
+            ? {}
+            : { parentInstanceId: parent.instanceId, parentAppId: stringValue(parent.appId) }),
           ...extra,
         };
         return { workflow: { metadata, [kind]: event } };
@@ -330,7 +367,10 @@ function trace(traceParent: string | undefined, traceState: string | undefined):
 
 /** A small realistic JSON payload (about 60–250 bytes). */
 function payload(rng: SeededRandom, about: string): string {
-  const items = Array.from({ length: rng.int(1, 3) }, () => ({ sku: `SKU-${rng.int(1000, 9999)}`, qty: rng.int(1, 5) }));
+  const items = Array.from({ length: rng.int(1, 3) }, () => ({
+    sku: `SKU-${rng.int(1000, 9999)}`,
+    qty: rng.int(1, 5),
+  }));
   return JSON.stringify({
     ref: `${about.slice(0, 12).toLowerCase()}-${rng.hex(6)}`,
     customerId: `cust-${rng.int(1, 5000)}`,

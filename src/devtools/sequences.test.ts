@@ -11,11 +11,20 @@ const TERMINAL = new Set(["execution_completed", "execution_failed", "execution_
 
 interface Decoded {
   time: { seconds: number; nanos: number };
-  event: { type: "workflow" | "actor"; workflow?: Record<string, Record<string, unknown> | string>; actor?: Record<string, Record<string, unknown> | string> };
+  event: {
+    type: "workflow" | "actor";
+    workflow?: Record<string, Record<string, unknown> | string>;
+    actor?: Record<string, Record<string, unknown> | string>;
+  };
 }
 
 function decode(bytes: Uint8Array): Decoded {
-  return EventRequest.toObject(EventRequest.decode(bytes), { enums: String, longs: Number, oneofs: true, defaults: true }) as Decoded;
+  return EventRequest.toObject(EventRequest.decode(bytes), {
+    enums: String,
+    longs: Number,
+    oneofs: true,
+    defaults: true,
+  }) as Decoded;
 }
 
 /** The oneof member, the body and the metadata of a decoded event. */
@@ -82,7 +91,9 @@ describe("generateEvents", () => {
       }
       expect(kinds[0], key).toBe("execution_started");
       expect(TERMINAL.has(kinds.at(-1) ?? ""), `${key}: ${kinds.join(",")}`).toBe(true);
-      expect(kinds.filter((k) => k === "task_completed" || k === "task_failed").length).toBe(kinds.filter((k) => k === "task_scheduled").length);
+      expect(kinds.filter((k) => k === "task_completed" || k === "task_failed").length).toBe(
+        kinds.filter((k) => k === "task_scheduled").length,
+      );
       for (const event of events) {
         const { kind, body, metadata } = member(decode(event.bytes));
         const status = String(metadata?.runtimeStatus).replace("ORCHESTRATION_STATUS_", "");
@@ -101,7 +112,9 @@ describe("generateEvents", () => {
       }
     }
     // Interleaved: other keys' events fall between the first and last event of a key.
-    const interleaved = [...byKey.values()].filter((events) => (events.at(-1)?.seq ?? 0) - (events[0]?.seq ?? 0) + 1 > events.length);
+    const interleaved = [...byKey.values()].filter(
+      (events) => (events.at(-1)?.seq ?? 0) - (events[0]?.seq ?? 0) + 1 > events.length,
+    );
     expect(interleaved.length).toBeGreaterThan(byKey.size / 2);
     expect([...byKey.keys()].filter((k) => k.includes("/"))).toHaveLength(15);
   });
@@ -114,7 +127,10 @@ describe("generateEvents", () => {
   it("starts child workflows with the parent's app id, as daprd 1.17+ does", () => {
     const childStarts = takeEvents(300, { appId: "shop" })
       .map((event) => member(decode(event.bytes)))
-      .filter(({ kind, body }) => kind === "execution_started" && body.parentInstance !== null && body.parentInstance !== undefined);
+      .filter(
+        ({ kind, body }) =>
+          kind === "execution_started" && body.parentInstance !== null && body.parentInstance !== undefined,
+      );
     expect(childStarts.length).toBeGreaterThan(0);
     for (const { body, metadata } of childStarts) {
       const parent = body.parentInstance as { appID?: string; workflowInstance?: { instanceId?: string } };
@@ -123,7 +139,10 @@ describe("generateEvents", () => {
       expect(metadata?.parentAppId).toEqual({ value: "shop" });
     }
     const child = member(decode(makeEvent("execution_started", { parentAppId: "order-app" }).bytes));
-    expect(child.body.parentInstance).toMatchObject({ appID: "order-app", workflowInstance: { instanceId: "order-parent-1" } });
+    expect(child.body.parentInstance).toMatchObject({
+      appID: "order-app",
+      workflowInstance: { instanceId: "order-parent-1" },
+    });
     expect(member(decode(makeEvent("execution_started").bytes)).body.parentInstance).toBeNull();
   });
 
@@ -145,7 +164,9 @@ describe("generateEvents", () => {
     expect((error as BridgeError).code).toBe("invalid_config");
     expect((error as BridgeError).message).toBe("sequence option workflowRatio must be a number in [0, 1]; given 1.5");
     expect(() => takeEvents(1, { concurrency: 0 })).toThrow(/concurrency must be a positive integer; given 0/);
-    expect(() => takeEvents(1, { workflows: -1 })).toThrow(/workflows must be a non-negative integer or Infinity; given -1/);
+    expect(() => takeEvents(1, { workflows: -1 })).toThrow(
+      /workflows must be a non-negative integer or Infinity; given -1/,
+    );
   });
 });
 

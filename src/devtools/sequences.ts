@@ -1,7 +1,16 @@
 import type protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { bridgeType, TypeName } from "../proto/protos.js";
-import type { ActorKind, CompletionStatus, EventFacts, EventFamily, EventKind, EventObject, Step, WorkflowKind } from "./sequences-kinds.js";
+import type {
+  ActorKind,
+  CompletionStatus,
+  EventFacts,
+  EventFamily,
+  EventKind,
+  EventObject,
+  Step,
+  WorkflowKind,
+} from "./sequences-kinds.js";
 import { ACTOR_KINDS, timestampFromMicros, WORKFLOW_KINDS } from "./sequences-kinds.js";
 import { SeededRandom } from "./sequences-random.js";
 import { actorScript, actorStep, workflowScript, WORKFLOW_ROTATION } from "./sequences-scripts.js";
@@ -61,7 +70,10 @@ interface ResolvedSequenceOptions {
 }
 
 function invalid(option: string, expected: string, given: unknown): BridgeError {
-  return new BridgeError(ErrorCode.InvalidConfig, `sequence option ${option} must be ${expected}; given ${String(given)}`);
+  return new BridgeError(
+    ErrorCode.InvalidConfig,
+    `sequence option ${option} must be ${expected}; given ${String(given)}`,
+  );
 }
 
 function countOption(name: string, value: number | undefined): number {
@@ -84,9 +96,12 @@ function resolveSequenceOptions(options: SequenceOptions): ResolvedSequenceOptio
     appId: options.appId ?? DEFAULT_APP_ID,
   };
   if (!Number.isSafeInteger(resolved.seed)) throw invalid("seed", "an integer", options.seed);
-  if (!(resolved.workflowRatio >= 0 && resolved.workflowRatio <= 1)) throw invalid("workflowRatio", "a number in [0, 1]", options.workflowRatio);
-  if (!(Number.isInteger(resolved.concurrency) && resolved.concurrency >= 1)) throw invalid("concurrency", "a positive integer", options.concurrency);
-  if (!Number.isSafeInteger(resolved.startTimeMs)) throw invalid("startTimeMs", "an integer of milliseconds", options.startTimeMs);
+  if (!(resolved.workflowRatio >= 0 && resolved.workflowRatio <= 1))
+    throw invalid("workflowRatio", "a number in [0, 1]", options.workflowRatio);
+  if (!(Number.isInteger(resolved.concurrency) && resolved.concurrency >= 1))
+    throw invalid("concurrency", "a positive integer", options.concurrency);
+  if (!Number.isSafeInteger(resolved.startTimeMs))
+    throw invalid("startTimeMs", "an integer of milliseconds", options.startTimeMs);
   return resolved;
 }
 
@@ -136,7 +151,8 @@ export function* generateEvents(options: SequenceOptions = {}): Generator<Genera
     const index = rng.int(0, lanes.length - 1);
     const lane = lanes[index];
     const step = lane?.steps[lane.next++];
-    if (lane === undefined || step === undefined) throw new BridgeError(ErrorCode.Internal, "sequence generator lost a lane");
+    if (lane === undefined || step === undefined)
+      throw new BridgeError(ErrorCode.Internal, "sequence generator lost a lane");
     if (lane.next >= lane.steps.length) lanes.splice(index, 1);
     nowMicros += rng.int(50, 20_000);
     yield {
@@ -218,7 +234,8 @@ function actorFields(kind: ActorKind): Record<string, string> {
 }
 
 function workflowStep(rng: SeededRandom, kind: WorkflowKind, options: MakeEventOptions): Step {
-  if (!(WORKFLOW_KINDS as readonly string[]).includes(kind)) throw invalid("kind", "a workflow or actor oneof member", kind);
+  if (!(WORKFLOW_KINDS as readonly string[]).includes(kind))
+    throw invalid("kind", "a workflow or actor oneof member", kind);
   const name = options.workflowName ?? "OrderProcessingWorkflow";
   const definition = WORKFLOW_DEFINITIONS.find((d) => d.name === name) ?? {
     name,
@@ -229,8 +246,19 @@ function workflowStep(rng: SeededRandom, kind: WorkflowKind, options: MakeEventO
   const parent =
     options.parentAppId === undefined
       ? {}
-      : { parent: { instanceId: "order-parent-1", name: "ParentWorkflow", taskScheduledId: 3, traceId: undefined, appId: options.parentAppId } };
-  const wf = new WorkflowInstance(rng, options.instanceId ?? "order-000001", definition, { traced: options.traced ?? true, ...parent });
+      : {
+          parent: {
+            instanceId: "order-parent-1",
+            name: "ParentWorkflow",
+            taskScheduledId: 3,
+            traceId: undefined,
+            appId: options.parentAppId,
+          },
+        };
+  const wf = new WorkflowInstance(rng, options.instanceId ?? "order-000001", definition, {
+    traced: options.traced ?? true,
+    ...parent,
+  });
   switch (kind) {
     case "execution_started":
       return wf.started();

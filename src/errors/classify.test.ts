@@ -9,7 +9,8 @@ function grpcError(code: GrpcStatus, details: string): Error {
   return Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details });
 }
 
-const BROKER_DOWN = "error when publishing to topic orders in pubsub pubsub: kafka: client has run out of available brokers";
+const BROKER_DOWN =
+  "error when publishing to topic orders in pubsub pubsub: kafka: client has run out of available brokers";
 const PROXY = "failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found";
 
 describe("classifyError", () => {
@@ -18,16 +19,29 @@ describe("classifyError", () => {
       code: ErrorCode.BrokerUnavailable,
       retryable: true,
     });
-    expect(classifyError(grpcError(GrpcStatus.INTERNAL, BROKER_DOWN))).toMatchObject({ code: ErrorCode.Internal, retryable: false });
-    const wrapped = BridgeError.from({ cause: grpcError(GrpcStatus.INTERNAL, BROKER_DOWN) }, "publish", { call: "publish" });
+    expect(classifyError(grpcError(GrpcStatus.INTERNAL, BROKER_DOWN))).toMatchObject({
+      code: ErrorCode.Internal,
+      retryable: false,
+    });
+    const wrapped = BridgeError.from({ cause: grpcError(GrpcStatus.INTERNAL, BROKER_DOWN) }, "publish", {
+      call: "publish",
+    });
     expect(wrapped.code).toBe(ErrorCode.BrokerUnavailable);
     expect(wrapped.retryable).toBe(true);
   });
 
   it("reads daprd's proxy answer to a missing method (UNKNOWN) as unimplemented, like UNIMPLEMENTED", () => {
-    expect(classifyError(grpcError(GrpcStatus.UNKNOWN, PROXY), { call: "publish" })).toMatchObject({ code: ErrorCode.Unimplemented, retryable: false });
-    expect(classifyError(grpcError(GrpcStatus.UNIMPLEMENTED, "unknown method"))).toMatchObject({ code: ErrorCode.Unimplemented });
-    expect(classifyError(grpcError(GrpcStatus.UNKNOWN, "something else"))).toMatchObject({ code: ErrorCode.Internal, retryable: false });
+    expect(classifyError(grpcError(GrpcStatus.UNKNOWN, PROXY), { call: "publish" })).toMatchObject({
+      code: ErrorCode.Unimplemented,
+      retryable: false,
+    });
+    expect(classifyError(grpcError(GrpcStatus.UNIMPLEMENTED, "unknown method"))).toMatchObject({
+      code: ErrorCode.Unimplemented,
+    });
+    expect(classifyError(grpcError(GrpcStatus.UNKNOWN, "something else"))).toMatchObject({
+      code: ErrorCode.Internal,
+      retryable: false,
+    });
   });
 
   it("makes UNAUTHENTICATED (a refused API token) a retryable unauthenticated, on any call", () => {
@@ -40,10 +54,18 @@ describe("classifyError", () => {
   });
 
   it("keeps refusals non-retryable on publish calls", () => {
-    for (const code of [GrpcStatus.PERMISSION_DENIED, GrpcStatus.NOT_FOUND, GrpcStatus.INVALID_ARGUMENT, GrpcStatus.FAILED_PRECONDITION]) {
+    for (const code of [
+      GrpcStatus.PERMISSION_DENIED,
+      GrpcStatus.NOT_FOUND,
+      GrpcStatus.INVALID_ARGUMENT,
+      GrpcStatus.FAILED_PRECONDITION,
+    ]) {
       expect(classifyError(grpcError(code, "refused"), { call: "publish" }).retryable).toBe(false);
     }
-    expect(classifyError(grpcError(GrpcStatus.UNAVAILABLE, "down"), { call: "publish" })).toMatchObject({ code: ErrorCode.Unavailable, retryable: true });
+    expect(classifyError(grpcError(GrpcStatus.UNAVAILABLE, "down"), { call: "publish" })).toMatchObject({
+      code: ErrorCode.Unavailable,
+      retryable: true,
+    });
   });
 });
 
@@ -86,16 +108,27 @@ describe("classifyError of gRPC statuses", () => {
   });
 
   it("treats a status outside the known set, OK included, as internal", () => {
-    expect(classifyError(grpcError(GrpcStatus.OK, "ok?"))).toMatchObject({ code: ErrorCode.Internal, retryable: false });
-    expect(classifyError({ code: 99, details: "from the future" })).toMatchObject({ code: ErrorCode.Internal, retryable: false });
+    expect(classifyError(grpcError(GrpcStatus.OK, "ok?"))).toMatchObject({
+      code: ErrorCode.Internal,
+      retryable: false,
+    });
+    expect(classifyError({ code: 99, details: "from the future" })).toMatchObject({
+      code: ErrorCode.Internal,
+      retryable: false,
+    });
   });
 
   it("changes only INTERNAL on a publish call; every other status means the same there", () => {
     for (const [status, code, retryable] of BY_GRPC_STATUS) {
       if (status === GrpcStatus.INTERNAL) continue;
-      expect(classifyError(grpcError(status, "x"), { call: "publish" }), GrpcStatus[status]).toMatchObject({ code, retryable });
+      expect(classifyError(grpcError(status, "x"), { call: "publish" }), GrpcStatus[status]).toMatchObject({
+        code,
+        retryable,
+      });
     }
-    expect(classifyError(grpcError(GrpcStatus.INTERNAL, BROKER_DOWN), { call: "publish" }).detail).toContain("INTERNAL: ");
+    expect(classifyError(grpcError(GrpcStatus.INTERNAL, BROKER_DOWN), { call: "publish" }).detail).toContain(
+      "INTERNAL: ",
+    );
   });
 
   it("reads the proxy answer from `details` on any call, not from grpc-js's prefixed message", () => {
@@ -109,7 +142,11 @@ describe("classifyError of gRPC statuses", () => {
 describe("classifyError of plain objects (as @dapr/dapr throws them)", () => {
   it("reads code and details of a plain object", () => {
     const thrown = { code: GrpcStatus.UNAVAILABLE, details: "No connection established", metadata: {} };
-    expect(classifyError(thrown)).toEqual({ code: ErrorCode.Unavailable, retryable: true, detail: "UNAVAILABLE: No connection established" });
+    expect(classifyError(thrown)).toEqual({
+      code: ErrorCode.Unavailable,
+      retryable: true,
+      detail: "UNAVAILABLE: No connection established",
+    });
   });
 
   it("makes a plain INTERNAL from a publish call a broker outage", () => {
@@ -120,7 +157,11 @@ describe("classifyError of plain objects (as @dapr/dapr throws them)", () => {
   });
 
   it("describes a plain object by its message when it has no details", () => {
-    expect(classifyError({ message: "something odd" })).toEqual({ code: ErrorCode.Internal, retryable: false, detail: "something odd" });
+    expect(classifyError({ message: "something odd" })).toEqual({
+      code: ErrorCode.Internal,
+      retryable: false,
+      detail: "something odd",
+    });
   });
 
   it("describes other thrown values as strings, and never throws itself", () => {
@@ -137,12 +178,22 @@ function errnoError(code: string, errno = -1): Error {
 }
 
 describe("classifyError of errno errors", () => {
-  it.each(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"])(
-    "makes %s a retryable unavailable",
-    (code) => {
-      expect(classifyError(errnoError(code))).toEqual({ code: ErrorCode.Unavailable, retryable: true, detail: `connect ${code} 127.0.0.1:50001` });
-    },
-  );
+  it.each([
+    "ECONNREFUSED",
+    "ECONNRESET",
+    "EPIPE",
+    "ETIMEDOUT",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "EAI_AGAIN",
+    "ENOTFOUND",
+  ])("makes %s a retryable unavailable", (code) => {
+    expect(classifyError(errnoError(code))).toEqual({
+      code: ErrorCode.Unavailable,
+      retryable: true,
+      detail: `connect ${code} 127.0.0.1:50001`,
+    });
+  });
 
   it("makes another errno error (ENOENT, EACCES) internal and not retryable", () => {
     expect(classifyError(errnoError("ENOENT", -2))).toMatchObject({ code: ErrorCode.Internal, retryable: false });
@@ -166,11 +217,16 @@ describe("classifyError of cause chains", () => {
     const result = classifyError(wrapped(grpcError(GrpcStatus.DEADLINE_EXCEEDED, "late"), 3));
     expect(result).toMatchObject({ code: ErrorCode.DeadlineExceeded, retryable: true });
     expect(result.detail).toBe("DEADLINE_EXCEEDED: layer 2");
-    expect(classifyError(wrapped(errnoError("ECONNREFUSED"), 2))).toMatchObject({ code: ErrorCode.Unavailable, retryable: true });
+    expect(classifyError(wrapped(errnoError("ECONNREFUSED"), 2))).toMatchObject({
+      code: ErrorCode.Unavailable,
+      retryable: true,
+    });
   });
 
   it("follows plain-object causes too", () => {
-    expect(classifyError({ message: "outer", cause: { cause: { code: GrpcStatus.RESOURCE_EXHAUSTED, details: "quota" } } })).toMatchObject({
+    expect(
+      classifyError({ message: "outer", cause: { cause: { code: GrpcStatus.RESOURCE_EXHAUSTED, details: "quota" } } }),
+    ).toMatchObject({
       code: ErrorCode.ResourceExhausted,
       retryable: true,
     });
@@ -178,7 +234,10 @@ describe("classifyError of cause chains", () => {
 
   it("takes the first link it recognises, outermost first", () => {
     const inner = grpcError(GrpcStatus.UNAVAILABLE, "down");
-    const outer = Object.assign(new Error("refused", { cause: inner }), { code: GrpcStatus.INVALID_ARGUMENT, details: "refused" });
+    const outer = Object.assign(new Error("refused", { cause: inner }), {
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: "refused",
+    });
     expect(classifyError(outer).code).toBe(ErrorCode.Rejected);
   });
 

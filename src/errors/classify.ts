@@ -155,7 +155,8 @@ export function isSetupMistake(reason: unknown): boolean {
   if (link === undefined) return true;
   for (let depth = 0; depth < 8 && link !== undefined && link !== null; depth++) {
     const code = field(link, "code");
-    if (typeof code === "string") return SPOOL_SETUP_CODES.has(code) || [...SPOOL_SETUP_CODES].some((c) => code.startsWith(`${c}_`));
+    if (typeof code === "string")
+      return SPOOL_SETUP_CODES.has(code) || [...SPOOL_SETUP_CODES].some((c) => code.startsWith(`${c}_`));
     link = field(link, "cause");
   }
   return false;

@@ -6,7 +6,12 @@ import type { BridgeStatus } from "../bridge.js";
 import type { BridgeConfig } from "../config/bridge-config.js";
 import { ErrorCode } from "../errors/bridge-error.js";
 import { resolveHttpLimits } from "./http-limits.js";
-import { startObservability, type ObservabilityOptions, type ObservabilityServer, type ObservedBridge } from "./http-server.js";
+import {
+  startObservability,
+  type ObservabilityOptions,
+  type ObservabilityServer,
+  type ObservedBridge,
+} from "./http-server.js";
 
 // Issue 12 item 5: a client that opens connections and never finishes a request must not hold
 // them (and the process's descriptors) for long, nor take more than a few.
@@ -60,7 +65,11 @@ function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>>
 
 async function start(logger: pino.Logger, options: ObservabilityOptions = {}): Promise<ObservabilityServer> {
   const status: BridgeStatus = { state: "running", activeStreams: 0 };
-  const bridge: ObservedBridge = { config: { metricsListen: "127.0.0.1:0" } as BridgeConfig, status: () => status, logger };
+  const bridge: ObservedBridge = {
+    config: { metricsListen: "127.0.0.1:0" } as BridgeConfig,
+    status: () => status,
+    logger,
+  };
   const server = await startObservability(bridge, options);
   if (server === undefined) throw new Error("the listener did not start");
   opened.push(server);
@@ -98,7 +107,9 @@ describe("the limits of the metrics and health listener", () => {
     const { logger, lines } = capture();
     const server = await start(logger, { maxConnections: 3 });
     const held = await Promise.all([1, 2, 3].map(() => raw(server.address)));
-    const refused = await Promise.all([1, 2, 3, 4].map(() => raw(server.address, "GET /healthz HTTP/1.1\r\nHost: bridge\r\n\r\n")));
+    const refused = await Promise.all(
+      [1, 2, 3, 4].map(() => raw(server.address, "GET /healthz HTTP/1.1\r\nHost: bridge\r\n\r\n")),
+    );
     await Promise.all(refused.map((connection) => connection.closed));
     expect(refused.map((connection) => connection.received())).toEqual(["", "", "", ""]);
     const warnings = lines.filter((line) => typeof line["msg"] === "string" && line["msg"].includes("connection cap"));
@@ -108,14 +119,20 @@ describe("the limits of the metrics and health listener", () => {
     await Promise.all(held.map((connection) => connection.closed));
     // The listener counts a connection until its close reaches it: retry until a slot is free.
     let status = 0;
-    for (let attempt = 0; attempt < 100 && status !== 200; attempt++) status = await healthz(server.address).catch(() => 0);
+    for (let attempt = 0; attempt < 100 && status !== 200; attempt++)
+      status = await healthz(server.address).catch(() => 0);
     expect(status).toBe(200);
   });
 
   it("rejects a limit below 1, naming it", () => {
-    expect(() => resolveHttpLimits({ maxConnections: 0 })).toThrow(/maxConnections: expected an integer of at least 1, got 0/);
+    expect(() => resolveHttpLimits({ maxConnections: 0 })).toThrow(
+      /maxConnections: expected an integer of at least 1, got 0/,
+    );
     expect(() => resolveHttpLimits({ headersTimeoutMs: 5000, requestTimeoutMs: 1000 })).toThrow(
-      expect.objectContaining({ code: ErrorCode.InvalidConfig, message: expect.stringMatching(/^requestTimeoutMs/) as unknown }),
+      expect.objectContaining({
+        code: ErrorCode.InvalidConfig,
+        message: expect.stringMatching(/^requestTimeoutMs/) as unknown,
+      }),
     );
   });
 });

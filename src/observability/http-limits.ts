@@ -46,7 +46,10 @@ export function resolveHttpLimits(options: HttpLimitsOptions): Readonly<Required
   const headersTimeoutMs = positive("headersTimeoutMs", options.headersTimeoutMs);
   const requestTimeoutMs = positive("requestTimeoutMs", options.requestTimeoutMs);
   if (requestTimeoutMs < headersTimeoutMs) {
-    throw new BridgeError(ErrorCode.InvalidConfig, `requestTimeoutMs: expected at least headersTimeoutMs (${headersTimeoutMs}), got ${requestTimeoutMs}`);
+    throw new BridgeError(
+      ErrorCode.InvalidConfig,
+      `requestTimeoutMs: expected at least headersTimeoutMs (${headersTimeoutMs}), got ${requestTimeoutMs}`,
+    );
   }
   return {
     headersTimeoutMs,
@@ -72,7 +75,12 @@ export function serverOptionsOf(limits: Readonly<Required<HttpLimitsOptions>>): 
  * Caps the connections of `server` and logs refused ones: one warning at most every
  * `dropLogIntervalMs`, with the count refused since the last line.
  */
-export function capConnections(server: Server, limits: Readonly<Required<HttpLimitsOptions>>, logger: Logger | undefined, now: () => number = () => performance.now()): void {
+export function capConnections(
+  server: Server,
+  limits: Readonly<Required<HttpLimitsOptions>>,
+  logger: Logger | undefined,
+  now: () => number = () => performance.now(),
+): void {
   server.maxConnections = limits.maxConnections;
   let refused = 0;
   let lastLog = -Infinity;

@@ -50,9 +50,17 @@ describe("startObservability with a real Bridge", () => {
     const { address: sidecarAddress } = await sidecar.start();
     const probe = new DaprPublisher({ endpoint: sidecarAddress, timeoutMs: 2000 });
     const metrics = new BridgeMetrics({ defaultMetrics: false });
-    const bridge = new Bridge(config(sidecarAddress), { logger: silentLogger(), deliveryObserver: metrics, sinkObserver: metrics });
+    const bridge = new Bridge(config(sidecarAddress), {
+      logger: silentLogger(),
+      deliveryObserver: metrics,
+      sinkObserver: metrics,
+    });
     metrics.bindStatus(() => bridge.status());
-    const http = await startObservability(bridge, { metrics, checkSidecar: (signal) => probe.checkSidecar(signal), sidecarProbeIntervalMs: 0 });
+    const http = await startObservability(bridge, {
+      metrics,
+      checkSidecar: (signal) => probe.checkSidecar(signal),
+      sidecarProbeIntervalMs: 0,
+    });
     try {
       if (http === undefined) throw new Error("the listener did not start");
       expect((await get(http.address, "/readyz")).status).toBe(503);
@@ -77,7 +85,10 @@ describe("startObservability with a real Bridge", () => {
       await bridge.close();
       const closed = await get(http.address, "/readyz");
       expect(closed.status).toBe(503);
-      expect(JSON.parse(closed.body)).toMatchObject({ state: "closed", reasons: expect.arrayContaining(["the bridge is closed"]) as unknown });
+      expect(JSON.parse(closed.body)).toMatchObject({
+        state: "closed",
+        reasons: expect.arrayContaining(["the bridge is closed"]) as unknown,
+      });
     } finally {
       await http?.close();
       await bridge.close();

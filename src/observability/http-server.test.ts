@@ -21,7 +21,11 @@ function get(address: string, path: string, method = "GET"): Promise<Response> {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () =>
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers["content-type"], body: Buffer.concat(chunks).toString("utf8") }),
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: res.headers["content-type"],
+          body: Buffer.concat(chunks).toString("utf8"),
+        }),
       );
       res.on("error", reject);
     });
@@ -131,13 +135,18 @@ describe("startObservability", () => {
     const down = await get(fresh.address, "/readyz");
     expect(down.status).toBe(200);
     expect(JSON.parse(down.body)).toMatchObject({ status: "ready", sidecar: "unreachable" });
-    expect(parsePrometheusText((await get(fresh.address, "/metrics")).body).get("dapr_event_bridge_sidecar_reachable")).toBe(0);
+    expect(
+      parsePrometheusText((await get(fresh.address, "/metrics")).body).get("dapr_event_bridge_sidecar_reachable"),
+    ).toBe(0);
   });
 
   it("counts a probe that hangs past its timeout or rejects as unreachable", async () => {
     const bridge = new StandInBridge();
     bridge.current = RUNNING;
-    const hangs = await start(bridge, { checkSidecar: () => new Promise<boolean>(() => undefined), sidecarProbeTimeoutMs: 20 });
+    const hangs = await start(bridge, {
+      checkSidecar: () => new Promise<boolean>(() => undefined),
+      sidecarProbeTimeoutMs: 20,
+    });
     expect(JSON.parse((await get(hangs.address, "/readyz")).body)).toMatchObject({ sidecar: "unreachable" });
     const rejects = await start(bridge, { checkSidecar: () => Promise.reject(new Error("connection refused")) });
     expect(JSON.parse((await get(rejects.address, "/readyz")).body)).toMatchObject({ sidecar: "unreachable" });
@@ -184,11 +193,17 @@ describe("startObservability", () => {
   it("rejects a malformed or unusable address with invalid_config naming the option", async () => {
     const malformed = startObservability(new StandInBridge("not-an-address"));
     await expect(malformed).rejects.toThrow(BridgeError);
-    await expect(malformed).rejects.toMatchObject({ code: ErrorCode.InvalidConfig, message: expect.stringMatching(/metricsListen \(--metrics-listen\)/) as unknown });
+    await expect(malformed).rejects.toMatchObject({
+      code: ErrorCode.InvalidConfig,
+      message: expect.stringMatching(/metricsListen \(--metrics-listen\)/) as unknown,
+    });
 
     const first = await start(new StandInBridge());
     const taken = startObservability(new StandInBridge(first.address));
-    await expect(taken).rejects.toMatchObject({ code: ErrorCode.InvalidConfig, message: expect.stringMatching(/metricsListen/) as unknown });
+    await expect(taken).rejects.toMatchObject({
+      code: ErrorCode.InvalidConfig,
+      message: expect.stringMatching(/metricsListen/) as unknown,
+    });
   });
 
   it("closes idempotently and stops listening", async () => {

@@ -94,7 +94,9 @@ export async function startObservability(
           check,
           ...(options.sidecarProbeIntervalMs === undefined ? {} : { intervalMs: options.sidecarProbeIntervalMs }),
           ...(options.sidecarProbeTimeoutMs === undefined ? {} : { timeoutMs: options.sidecarProbeTimeoutMs }),
-          ...(metrics === undefined ? {} : { onResult: (reachable: boolean) => metrics.setSidecarReachable(reachable) }),
+          ...(metrics === undefined
+            ? {}
+            : { onResult: (reachable: boolean) => metrics.setSidecarReachable(reachable) }),
         });
   const routes: Readonly<Record<string, () => Promise<Reply>>> = {
     "/healthz": () => Promise.resolve(json(200, { status: "alive" })),
@@ -104,7 +106,8 @@ export async function startObservability(
       return json(readiness.status === "ready" ? 200 : 503, readiness);
     },
     "/metrics": async () => {
-      if (metrics === undefined) return text(404, "metrics are not enabled: pass a BridgeMetrics to startObservability\n");
+      if (metrics === undefined)
+        return text(404, "metrics are not enabled: pass a BridgeMetrics to startObservability\n");
       await probe?.current();
       const { contentType, text: body } = await metrics.render();
       return { status: 200, contentType, body };
@@ -114,7 +117,10 @@ export async function startObservability(
     void serve(routes, request, response).catch((error: unknown) => {
       const reason = BridgeError.from(error);
       // The message is enough: a request the bridge failed to answer is no place for a stack trace.
-      bridge.logger?.error({ code: reason.code, error: reason.message, path: request.url }, "observability request failed");
+      bridge.logger?.error(
+        { code: reason.code, error: reason.message, path: request.url },
+        "observability request failed",
+      );
       if (!response.headersSent) send(response, request, json(500, { status: "error", error: reason.message }));
       else response.destroy();
     });
@@ -123,7 +129,9 @@ export async function startObservability(
   await listenOn(server, host, port, listen);
   // The first probe starts now, so the first /readyz rarely has to wait for it.
   void probe?.current();
-  server.on("error", (error) => bridge.logger?.error({ err: BridgeError.from(error) }, "the observability listener failed"));
+  server.on("error", (error) =>
+    bridge.logger?.error({ err: BridgeError.from(error) }, "the observability listener failed"),
+  );
   const address = formatAddress(server.address() as AddressInfo);
   let closing: Promise<void> | undefined;
   return {
@@ -145,14 +153,17 @@ export function readinessOf(status: BridgeStatus, sidecar: SidecarReachability):
   if (status.state !== "running") reasons.push(`the bridge is ${status.state}`);
   if (status.sinkAddress === undefined) reasons.push("the sink is not listening");
   if (status.spool === undefined) reasons.push("the spool is not open");
-  if (status.spoolFailing === true) reasons.push("the spool cannot commit events (disk full or unwritable; see the error log)");
+  if (status.spoolFailing === true)
+    reasons.push("the spool cannot commit events (disk full or unwritable; see the error log)");
   return {
     status: reasons.length === 0 ? "ready" : "not_ready",
     state: status.state,
     reasons,
     sidecar,
     ...(status.sinkAddress === undefined ? {} : { sink: status.sinkAddress }),
-    ...(status.spool === undefined ? {} : { spool: { pending: status.spool.pending, dead: status.spool.dead, bytes: status.spool.bytes } }),
+    ...(status.spool === undefined
+      ? {}
+      : { spool: { pending: status.spool.pending, dead: status.spool.dead, bytes: status.spool.bytes } }),
   };
 }
 
@@ -179,7 +190,10 @@ async function serve(
     return;
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
-    send(response, request, { ...text(405, `${String(request.method)} is not allowed; use GET\n`), headers: { allow: "GET, HEAD" } });
+    send(response, request, {
+      ...text(405, `${String(request.method)} is not allowed; use GET\n`),
+      headers: { allow: "GET, HEAD" },
+    });
     return;
   }
   send(response, request, await route());

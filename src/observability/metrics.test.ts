@@ -38,7 +38,9 @@ function record(type: string): CloudEventRecord {
 }
 
 function entries(count: number, acceptedAt: number): Entry[] {
-  return Array.from({ length: count }, (_, seq) => toEntry({ ...outbound("io.dapr.workflows.started", { acceptedAt }), seq, attempts: 0 }));
+  return Array.from({ length: count }, (_, seq) =>
+    toEntry({ ...outbound("io.dapr.workflows.started", { acceptedAt }), seq, attempts: 0 }),
+  );
 }
 
 async function series(metrics: BridgeMetrics): Promise<Map<string, number>> {
@@ -48,8 +50,16 @@ async function series(metrics: BridgeMetrics): Promise<Map<string, number>> {
 describe("BridgeMetrics", () => {
   it("counts frames by type and outcome", async () => {
     const metrics = new BridgeMetrics({ defaultMetrics: false });
-    const accepted: FrameOutcome = { kind: "accepted", event: outbound("io.dapr.workflows.started"), record: record("io.dapr.workflows.started") };
-    const dropped: FrameOutcome = { kind: "dropped", routeName: "no-timers", record: record("io.dapr.workflows.timer.created") };
+    const accepted: FrameOutcome = {
+      kind: "accepted",
+      event: outbound("io.dapr.workflows.started"),
+      record: record("io.dapr.workflows.started"),
+    };
+    const dropped: FrameOutcome = {
+      kind: "dropped",
+      routeName: "no-timers",
+      record: record("io.dapr.workflows.timer.created"),
+    };
     const undecodable: FrameOutcome = {
       kind: "undecodable",
       event: outbound("io.dapr.bridge.undecodable", { deadLetter: true }),
@@ -60,7 +70,14 @@ describe("BridgeMetrics", () => {
     metrics.frame(dropped, 10);
     metrics.frame(undecodable, 7);
     // Accepted means committed: only what reaches the spool counts (a failed commit does not).
-    metrics.committed([accepted.event, accepted.event, undecodable.event].map((event, seq) => ({ ...event, deadLetter: event.deadLetter === true, seq, attempts: 0 })));
+    metrics.committed(
+      [accepted.event, accepted.event, undecodable.event].map((event, seq) => ({
+        ...event,
+        deadLetter: event.deadLetter === true,
+        seq,
+        attempts: 0,
+      })),
+    );
 
     const s = await series(metrics);
     expect(s.get(`${P}events_received_total{type="io.dapr.workflows.started"}`)).toBe(2);
@@ -206,4 +223,3 @@ describe("BridgeMetrics", () => {
     expect((await a.render()).contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 });
-

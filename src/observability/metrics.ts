@@ -102,21 +102,64 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
     const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> =>
       new Counter<L>({ name: METRIC_PREFIX + name, help, labelNames, registers });
 
-    this.received = counter("events_received_total", "Events read from daprd streams, by CloudEvent type (including io.dapr.bridge.undecodable).", ["type"]);
-    this.accepted = counter("events_accepted_total", "Events committed to the spool (routed or undecodable); received = accepted + dropped + refused (commit failed).");
+    this.received = counter(
+      "events_received_total",
+      "Events read from daprd streams, by CloudEvent type (including io.dapr.bridge.undecodable).",
+      ["type"],
+    );
+    this.accepted = counter(
+      "events_accepted_total",
+      "Events committed to the spool (routed or undecodable); received = accepted + dropped + refused (commit failed).",
+    );
     this.receivedBytes = counter("received_bytes_total", "Bytes of event frames read from daprd streams.");
-    this.publishedEvents = counter("events_published_total", "Events published successfully, by pubsub component and topic (dead-letter topic included).", ["pubsub", "topic"]);
-    this.publishFailures = counter("publish_failures_total", "Events whose publish attempt failed, by BridgeError code.", ["code"]);
-    this.retries = counter("retries_total", "Publish retries scheduled after a failed attempt that was not final (retryable errors, and non-retryable ones below maxAttempts).");
-    this.deadLetters = counter("dead_lettered_total", "Events sent to the dead-letter topic, by reason (max_attempts, max_age).", ["reason"]);
-    this.parkedCount = counter("dead_letter_parked_total", "Dead letters whose publish failed too; they stay in the spool (see `dead-letters list`).");
-    this.dropped = counter("events_dropped_total", "Events dropped on purpose by a route with drop: true, by route name.", ["route"]);
-    this.undecodable = counter("undecodable_total", "Frames that could not be decoded; kept as io.dapr.bridge.undecodable and dead-lettered.");
-    this.streamErrors = counter("stream_errors_total", "Inbound streams that ended with an error, by BridgeError code.", ["code"]);
-    this.sinkRefused = counter("sink_refused_total", "Streams and connections the sink refused by a limit: streams (sinkMaxStreams), memory_budget (sinkMemoryBudgetBytes / maxMessageBytes), connections (sinkMaxConnections), empty_frames (sinkMaxEmptyFrames).", ["limit"]);
+    this.publishedEvents = counter(
+      "events_published_total",
+      "Events published successfully, by pubsub component and topic (dead-letter topic included).",
+      ["pubsub", "topic"],
+    );
+    this.publishFailures = counter(
+      "publish_failures_total",
+      "Events whose publish attempt failed, by BridgeError code.",
+      ["code"],
+    );
+    this.retries = counter(
+      "retries_total",
+      "Publish retries scheduled after a failed attempt that was not final (retryable errors, and non-retryable ones below maxAttempts).",
+    );
+    this.deadLetters = counter(
+      "dead_lettered_total",
+      "Events sent to the dead-letter topic, by reason (max_attempts, max_age).",
+      ["reason"],
+    );
+    this.parkedCount = counter(
+      "dead_letter_parked_total",
+      "Dead letters whose publish failed too; they stay in the spool (see `dead-letters list`).",
+    );
+    this.dropped = counter(
+      "events_dropped_total",
+      "Events dropped on purpose by a route with drop: true, by route name.",
+      ["route"],
+    );
+    this.undecodable = counter(
+      "undecodable_total",
+      "Frames that could not be decoded; kept as io.dapr.bridge.undecodable and dead-lettered.",
+    );
+    this.streamErrors = counter(
+      "stream_errors_total",
+      "Inbound streams that ended with an error, by BridgeError code.",
+      ["code"],
+    );
+    this.sinkRefused = counter(
+      "sink_refused_total",
+      "Streams and connections the sink refused by a limit: streams (sinkMaxStreams), memory_budget (sinkMemoryBudgetBytes / maxMessageBytes), connections (sinkMaxConnections), empty_frames (sinkMaxEmptyFrames).",
+      ["limit"],
+    );
     // Every limit's series exists from the start (at 0), so a dashboard sees it before a refusal.
     for (const limit of SINK_LIMIT_NAMES) this.sinkRefused.labels(limit).inc(0);
-    this.emptyFrames = counter("empty_frames_total", "Frames without any byte read from streams; counted, not kept (an EventRequest always carries an event).");
+    this.emptyFrames = counter(
+      "empty_frames_total",
+      "Frames without any byte read from streams; counted, not kept (an EventRequest always carries an event).",
+    );
     const countStalls = (): void => this.countStalls();
     this.backpressureSeconds = new Counter({
       name: METRIC_PREFIX + "backpressure_seconds_total",
@@ -124,22 +167,44 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
       registers,
       collect: countStalls,
     });
-    this.activeStreams = new Gauge({ name: METRIC_PREFIX + "active_streams", help: "Inbound event streams open now.", registers });
+    this.activeStreams = new Gauge({
+      name: METRIC_PREFIX + "active_streams",
+      help: "Inbound event streams open now.",
+      registers,
+    });
     this.latency = new Histogram({
       name: METRIC_PREFIX + "end_to_end_latency_seconds",
       help: "Time from acceptance by the sink to successful publish, seconds (wall clock).",
       buckets: [...LATENCY_BUCKETS_SECONDS],
       registers,
     });
-    this.statusGauge("spool_pending_events", "Committed events waiting in the spool to be published (in flight included).", (s) => s.spool?.pending);
+    this.statusGauge(
+      "spool_pending_events",
+      "Committed events waiting in the spool to be published (in flight included).",
+      (s) => s.spool?.pending,
+    );
     this.statusGauge("spool_bytes", "Payload bytes held by the spool (pending and dead).", (s) => s.spool?.bytes);
-    this.statusGauge("spool_dead_events", "Dead letters parked in the spool because their publish failed.", (s) => s.spool?.dead);
+    this.statusGauge(
+      "spool_dead_events",
+      "Dead letters parked in the spool because their publish failed.",
+      (s) => s.spool?.dead,
+    );
     this.statusGauge("in_flight_calls", "Publish calls to the sidecar in flight.", (s) => s.delivery?.inFlightCalls);
     this.statusGauge("in_flight_events", "Events in the publish calls in flight.", (s) => s.delivery?.inFlightEvents);
-    this.statusGauge("window_events", "Events in the in-memory delivery window (ready, in flight or waiting to retry).", (s) => s.delivery?.inWindow);
-    this.statusGauge("retrying_events", "Events in the window waiting for a retry backoff.", (s) => s.delivery?.retrying);
-    this.statusGauge("backlog_on_disk", "1 when committed events wait in the spool beyond the in-memory window, else 0.", (s) =>
-      s.delivery === undefined ? undefined : Number(s.delivery.backlogOnDisk),
+    this.statusGauge(
+      "window_events",
+      "Events in the in-memory delivery window (ready, in flight or waiting to retry).",
+      (s) => s.delivery?.inWindow,
+    );
+    this.statusGauge(
+      "retrying_events",
+      "Events in the window waiting for a retry backoff.",
+      (s) => s.delivery?.retrying,
+    );
+    this.statusGauge(
+      "backlog_on_disk",
+      "1 when committed events wait in the spool beyond the in-memory window, else 0.",
+      (s) => (s.delivery === undefined ? undefined : Number(s.delivery.backlogOnDisk)),
     );
     const sidecar = (): SidecarReachability => this.sidecar;
     new Gauge({
@@ -184,7 +249,8 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
   streamClosed(_identity: SourceIdentity, error?: BridgeError): void {
     this.guard("streamClosed", () => {
       this.activeStreams.dec();
-      if (error !== undefined) child(this.streamErrorsByCode, error.code, () => this.streamErrors.labels(error.code)).inc();
+      if (error !== undefined)
+        child(this.streamErrorsByCode, error.code, () => this.streamErrors.labels(error.code)).inc();
     });
   }
 
@@ -241,7 +307,9 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
     this.guard("published", () => {
       if (entries.length === 0) return;
       // NUL cannot occur in component or topic names, so the key is unambiguous.
-      child(this.publishedByTarget, `${pubsub}\u0000${topic}`, () => this.publishedEvents.labels(pubsub, topic)).inc(entries.length);
+      child(this.publishedByTarget, `${pubsub}\u0000${topic}`, () => this.publishedEvents.labels(pubsub, topic)).inc(
+        entries.length,
+      );
       const wallNow = this.now();
       for (const entry of entries) this.latency.observe(Math.max(0, wallNow - entry.acceptedAt) / 1000);
     });
@@ -258,7 +326,9 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
   }
 
   deadLettered(_entry: EventView, reason: string): void {
-    this.guard("deadLettered", () => child(this.deadLettersByReason, reason, () => this.deadLetters.labels(reason)).inc());
+    this.guard("deadLettered", () =>
+      child(this.deadLettersByReason, reason, () => this.deadLetters.labels(reason)).inc(),
+    );
   }
 
   parked(_entry: EventView): void {
@@ -295,7 +365,10 @@ export class BridgeMetrics implements DeliveryObserver, SinkObserver, CommitObse
     try {
       return body();
     } catch (error) {
-      this.logger?.warn({ err: BridgeError.from(error), hook }, "a metrics hook failed; the event flow is not affected");
+      this.logger?.warn(
+        { err: BridgeError.from(error), hook },
+        "a metrics hook failed; the event flow is not affected",
+      );
       return undefined;
     }
   }

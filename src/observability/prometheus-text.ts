@@ -22,7 +22,10 @@ export function parsePrometheusText(text: string): Map<string, number> {
   const lines = text.split("\n");
   lines.forEach((line, index) => {
     const fail = (what: string): never => {
-      throw new BridgeError(ErrorCode.Undecodable, `Prometheus text, line ${index + 1}: ${what}: ${JSON.stringify(line)}`);
+      throw new BridgeError(
+        ErrorCode.Undecodable,
+        `Prometheus text, line ${index + 1}: ${what}: ${JSON.stringify(line)}`,
+      );
     };
     if (line.trim() === "") return;
     if (line.startsWith("#")) {
@@ -42,7 +45,8 @@ export function parsePrometheusText(text: string): Map<string, number> {
     const fields = rest.trim().split(/\s+/);
     const [value, timestamp, ...extra] = fields;
     if (value === undefined || !VALUE.test(value)) fail("expected a sample value after the series");
-    if (extra.length > 0 || (timestamp !== undefined && !TIMESTAMP.test(timestamp))) fail("unexpected text after the value");
+    if (extra.length > 0 || (timestamp !== undefined && !TIMESTAMP.test(timestamp)))
+      fail("unexpected text after the value");
     if (!/^\s/.test(rest)) fail("expected white space between the series and its value");
     if (samples.has(series)) fail(`series ${series} appears twice`);
     samples.set(series, parseValue(value as string));

@@ -37,9 +37,15 @@ export class SidecarProbe {
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.onResult = options.onResult;
     this.now = options.now ?? (() => performance.now());
-    for (const [name, value] of [["intervalMs", this.intervalMs], ["timeoutMs", this.timeoutMs]] as const) {
+    for (const [name, value] of [
+      ["intervalMs", this.intervalMs],
+      ["timeoutMs", this.timeoutMs],
+    ] as const) {
       if (!Number.isFinite(value) || value < 0) {
-        throw new BridgeError(ErrorCode.InvalidConfig, `SidecarProbe ${name}: expected a number of ms >= 0, got ${value}`);
+        throw new BridgeError(
+          ErrorCode.InvalidConfig,
+          `SidecarProbe ${name}: expected a number of ms >= 0, got ${value}`,
+        );
       }
     }
   }

@@ -25,7 +25,8 @@ function findPackageRoot(): string {
   for (;;) {
     if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "proto"))) return dir;
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error("the bridge's proto/ folder was not found above " + fileURLToPath(import.meta.url));
+    if (parent === dir)
+      throw new Error("the bridge's proto/ folder was not found above " + fileURLToPath(import.meta.url));
     dir = parent;
   }
 }
@@ -87,7 +88,8 @@ export function bridgeType(name: string): protobuf.Type {
  */
 export function fieldNumber(typeName: string, fieldName: string): number {
   const field = bridgeType(typeName).fields[fieldName];
-  if (field === undefined) throw new Error(`${typeName} has no field ${fieldName} in proto/; the wire code needs updating`);
+  if (field === undefined)
+    throw new Error(`${typeName} has no field ${fieldName} in proto/; the wire code needs updating`);
   return field.id;
 }
 
@@ -103,7 +105,8 @@ const LENGTH_DELIMITED = 2;
  */
 export function fieldTag(typeName: string, fieldName: string): number {
   const field = bridgeType(typeName).fields[fieldName];
-  if (field === undefined) throw new Error(`${typeName} has no field ${fieldName} in proto/; the wire code needs updating`);
+  if (field === undefined)
+    throw new Error(`${typeName} has no field ${fieldName} in proto/; the wire code needs updating`);
   field.resolve();
   const basic = (protobuf.types.basic as Readonly<Record<string, number | undefined>>)[field.type];
   const scalar = field.resolvedType instanceof protobuf.Enum ? 0 : basic;

@@ -32,7 +32,8 @@ export function parseDaprEndpoint(value: string): DaprEndpoint {
   let queryTls: boolean | undefined;
   if (queryAt >= 0) {
     for (const [key, flag] of new URLSearchParams(trimmed.slice(queryAt + 1))) {
-      if (key !== "tls" || (flag !== "true" && flag !== "false")) throw invalid(value, `an unknown query parameter ${key}=${flag}`);
+      if (key !== "tls" || (flag !== "true" && flag !== "false"))
+        throw invalid(value, `an unknown query parameter ${key}=${flag}`);
       queryTls = flag === "true";
     }
   }

@@ -52,7 +52,13 @@ function item(n: number, key = `key-${n}`, format: "protobuf" | "json" = "protob
         rawPayload: true,
         metadata: { partitionKey: key, "content-type": "application/cloudevents+protobuf" },
       }
-    : { entryId: `e${n}`, data: Buffer.from(`{"n":${n}}`), contentType: "application/cloudevents+json", rawPayload: false, metadata: { partitionKey: key } };
+    : {
+        entryId: `e${n}`,
+        data: Buffer.from(`{"n":${n}}`),
+        contentType: "application/cloudevents+json",
+        rawPayload: false,
+        metadata: { partitionKey: key },
+      };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<BridgeError> {
@@ -104,7 +110,8 @@ describe("DaprPublisher against the dev sidecar", () => {
     expect(received.map((e) => e.contentType)).toEqual(items.map((i) => i.contentType));
     expect(received.map((e) => e.raw)).toEqual([true, true, true]);
     expect(received.map((e) => e.data.toString())).toEqual(["event 1", "event 2", "event 3"]);
-    for (const [n, e] of received.entries()) expect(e.metadata).toMatchObject({ ...items[n]?.metadata, rawPayload: "true" });
+    for (const [n, e] of received.entries())
+      expect(e.metadata).toMatchObject({ ...items[n]?.metadata, rawPayload: "true" });
   });
 
   it("reports per-item failures of the fallback, and holds back later items of a failed key", async () => {
@@ -129,7 +136,9 @@ describe("DaprPublisher against the dev sidecar", () => {
     expect([...result.failed.keys()].sort()).toEqual([...expectedFailed].sort());
     for (const error of result.failed.values()) expect(error.retryable).toBe(true);
     const receivedData = s.received().map((e) => e.data.toString());
-    expect(receivedData).toEqual(items.filter((i) => !expectedFailed.includes(i.entryId)).map((i) => Buffer.from(i.data).toString()));
+    expect(receivedData).toEqual(
+      items.filter((i) => !expectedFailed.includes(i.entryId)).map((i) => Buffer.from(i.data).toString()),
+    );
   });
 
   it("rejects the whole call with a retryable error when the sidecar fails it", async () => {
@@ -202,7 +211,6 @@ describe("DaprPublisher against the dev sidecar", () => {
   });
 });
 
-
 /** What a scripted sidecar answers a call with: a response, or a gRPC status. */
 type Answer<Res> = Res | { readonly code: GrpcStatus; readonly details: string };
 
@@ -213,12 +221,16 @@ type Script = {
 };
 
 /** A gRPC server of Dapr's runtime service that answers as `script` says and records every call. */
-async function scriptedSidecar(script: Script): Promise<{ endpoint: string; calls: Array<{ method: string; request: unknown }> }> {
+async function scriptedSidecar(
+  script: Script,
+): Promise<{ endpoint: string; calls: Array<{ method: string; request: unknown }> }> {
   const server = new Server();
   const calls: Array<{ method: string; request: unknown }> = [];
   const definition: Record<string, ServiceDefinition[string]> = {};
   const implementation: UntypedServiceImplementation = {};
-  for (const [method, answer] of Object.entries(script) as Array<[keyof Script, (request: unknown) => Answer<unknown>]>) {
+  for (const [method, answer] of Object.entries(script) as Array<
+    [keyof Script, (request: unknown) => Answer<unknown>]
+  >) {
     const codec = daprMethodCodec(method) as MethodCodec<unknown, unknown>;
     definition[method] = {
       path: codec.path,
@@ -232,19 +244,25 @@ async function scriptedSidecar(script: Script): Promise<{ endpoint: string; call
     implementation[method] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       calls.push({ method, request: call.request });
       const result = answer(call.request);
-      if (typeof result === "object" && result !== null && "code" in result && "details" in result) callback(result as ServiceError);
+      if (typeof result === "object" && result !== null && "code" in result && "details" in result)
+        callback(result as ServiceError);
       else callback(null, result);
     };
   }
   server.addService(definition, implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error))),
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
+      error === null ? resolve(bound) : reject(error),
+    ),
   );
   open.push({ close: () => server.forceShutdown() });
   return { endpoint: `127.0.0.1:${port}`, calls };
 }
 
-const PROXY_UNKNOWN = { code: GrpcStatus.UNKNOWN, details: "failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found" };
+const PROXY_UNKNOWN = {
+  code: GrpcStatus.UNKNOWN,
+  details: "failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found",
+};
 const ok = (): BulkPublishResponse => ({ failedEntries: [] });
 const version = (runtime_version: string) => (): GetMetadataResponse => ({ id: "app", runtime_version });
 
@@ -260,7 +278,10 @@ describe("DaprPublisher: request-level rawPayload", () => {
     for (const request of bulk) {
       for (const entry of request.entries) expect(entry.metadata).not.toHaveProperty("rawPayload");
     }
-    expect(bulk[0]?.entries[0]?.metadata).toEqual({ partitionKey: "key-1", "content-type": "application/cloudevents+protobuf" });
+    expect(bulk[0]?.entries[0]?.metadata).toEqual({
+      partitionKey: "key-1",
+      "content-type": "application/cloudevents+protobuf",
+    });
     expect(bulk[1]?.entries[0]?.metadata).toEqual({ partitionKey: "key-3" });
   });
 
@@ -268,7 +289,9 @@ describe("DaprPublisher: request-level rawPayload", () => {
     const s = await scriptedSidecar({ GetMetadata: version("1.9.0"), PublishEvent: () => ({}) });
     const p = publisher({ endpoint: s.endpoint });
     await p.publish("pubsub", "events", [item(1), item(2, "key-2", "json")]);
-    expect(s.calls.filter((c) => c.method === "PublishEvent").map((c) => (c.request as { metadata: unknown }).metadata)).toEqual([
+    expect(
+      s.calls.filter((c) => c.method === "PublishEvent").map((c) => (c.request as { metadata: unknown }).metadata),
+    ).toEqual([
       { partitionKey: "key-1", "content-type": "application/cloudevents+protobuf", rawPayload: "true" },
       { partitionKey: "key-2" },
     ]);
@@ -278,19 +301,26 @@ describe("DaprPublisher: request-level rawPayload", () => {
     const s = await scriptedSidecar({
       GetMetadata: version("1.18.2"),
       BulkPublishEvent: (request) =>
-        request.entries.some((e) => e.entry_id === "e1") ? { code: GrpcStatus.INVALID_ARGUMENT, details: "bad entry" } : ok(),
+        request.entries.some((e) => e.entry_id === "e1")
+          ? { code: GrpcStatus.INVALID_ARGUMENT, details: "bad entry" }
+          : ok(),
     });
     const p = publisher({ endpoint: s.endpoint });
     const result = await p.publish("pubsub", "events", [item(1, "k"), item(2, "k", "json"), item(3, "other", "json")]);
     expect([...result.failed.keys()].sort()).toEqual(["e1", "e2"]);
     expect(result.failed.get("e2")?.message).toMatch(/^not sent: an earlier entry of key k failed/);
     expect(result.failed.get("e2")?.code).toBe(ErrorCode.Rejected);
-    const sent = s.calls.filter((c) => c.method === "BulkPublishEvent").map((c) => (c.request as BulkPublishRequest).entries.map((e) => e.entry_id));
+    const sent = s.calls
+      .filter((c) => c.method === "BulkPublishEvent")
+      .map((c) => (c.request as BulkPublishRequest).entries.map((e) => e.entry_id));
     expect(sent).toEqual([["e1"], ["e3"]]);
   });
 
   it("stops a batch at a run that failed for the whole sidecar, and rejects when nothing was published", async () => {
-    const s = await scriptedSidecar({ GetMetadata: version("1.18.2"), BulkPublishEvent: () => ({ code: GrpcStatus.UNAVAILABLE, details: "down" }) });
+    const s = await scriptedSidecar({
+      GetMetadata: version("1.18.2"),
+      BulkPublishEvent: () => ({ code: GrpcStatus.UNAVAILABLE, details: "down" }),
+    });
     const p = publisher({ endpoint: s.endpoint });
     const error = await rejection(p.publish("pubsub", "events", [item(1), item(2, "key-2", "json")]));
     expect(error.code).toBe(ErrorCode.Unavailable);
@@ -307,7 +337,11 @@ describe("DaprPublisher: the method, from the sidecar's version", () => {
     ["edge", "BulkPublishEvent"],
     ["dev", "BulkPublishEvent"],
   ])("runtime_version %s publishes with %s", async (runtimeVersion, expected) => {
-    const s = await scriptedSidecar({ GetMetadata: version(runtimeVersion), BulkPublishEvent: ok, BulkPublishEventAlpha1: ok });
+    const s = await scriptedSidecar({
+      GetMetadata: version(runtimeVersion),
+      BulkPublishEvent: ok,
+      BulkPublishEventAlpha1: ok,
+    });
     const p = publisher({ endpoint: s.endpoint });
     await p.publish("pubsub", "events", [item(1)]);
     await p.publish("pubsub", "events", [item(2)]);
@@ -315,12 +349,21 @@ describe("DaprPublisher: the method, from the sidecar's version", () => {
   });
 
   it("takes daprd's proxy UNKNOWN for a missing method, falls back and remembers, never failing an entry", async () => {
-    const s = await scriptedSidecar({ GetMetadata: version("dev"), BulkPublishEvent: () => PROXY_UNKNOWN, BulkPublishEventAlpha1: ok });
+    const s = await scriptedSidecar({
+      GetMetadata: version("dev"),
+      BulkPublishEvent: () => PROXY_UNKNOWN,
+      BulkPublishEventAlpha1: ok,
+    });
     const p = publisher({ endpoint: s.endpoint });
     expect((await p.publish("pubsub", "events", [item(1)])).failed.size).toBe(0);
     expect((await p.publish("pubsub", "events", [item(2)])).failed.size).toBe(0);
     expect(p.method).toBe("BulkPublishEventAlpha1");
-    expect(s.calls.map((c) => c.method)).toEqual(["GetMetadata", "BulkPublishEvent", "BulkPublishEventAlpha1", "BulkPublishEventAlpha1"]);
+    expect(s.calls.map((c) => c.method)).toEqual([
+      "GetMetadata",
+      "BulkPublishEvent",
+      "BulkPublishEventAlpha1",
+      "BulkPublishEventAlpha1",
+    ]);
   });
 
   it("retries later, without an entry failing for good, while GetMetadata says the sidecar is not up", async () => {
@@ -344,7 +387,10 @@ describe("DaprPublisher: broker failures", () => {
   it("makes daprd's INTERNAL a retryable broker_unavailable", async () => {
     const s = await scriptedSidecar({
       GetMetadata: version("1.18.2"),
-      BulkPublishEvent: () => ({ code: GrpcStatus.INTERNAL, details: "error when publishing to topic events in pubsub pubsub: circuit breaker is open" }),
+      BulkPublishEvent: () => ({
+        code: GrpcStatus.INTERNAL,
+        details: "error when publishing to topic events in pubsub pubsub: circuit breaker is open",
+      }),
     });
     const p = publisher({ endpoint: s.endpoint });
     const error = await rejection(p.publish("pubsub", "events", [item(1)]));

@@ -118,7 +118,8 @@ export class DaprPublisher implements Publisher {
       }
     }
     const first = failed.values().next().value;
-    if (first !== undefined && failed.size === items.length && [...failed.values()].every((e) => e === first)) throw first;
+    if (first !== undefined && failed.size === items.length && [...failed.values()].every((e) => e === first))
+      throw first;
     return { failed };
   }
 
@@ -163,7 +164,12 @@ export class DaprPublisher implements Publisher {
   }
 
   /** One call for items of the same rawPayload, by the best method the sidecar has. */
-  async #publishRun(pubsub: string, topic: string, items: readonly PublishItem[], signal?: AbortSignal): Promise<PublishResult> {
+  async #publishRun(
+    pubsub: string,
+    topic: string,
+    items: readonly PublishItem[],
+    signal?: AbortSignal,
+  ): Promise<PublishResult> {
     const metadata = items[0]?.rawPayload === true ? RAW_PAYLOAD : NO_METADATA;
     while (this.#method !== "PublishEvent") {
       const method = this.#method;
@@ -179,11 +185,14 @@ export class DaprPublisher implements Publisher {
         metadata,
       };
       try {
-        return { failed: failedEntries(await this.#client.call(method, request, signal), pubsub, topic, this.#apiToken) };
+        return {
+          failed: failedEntries(await this.#client.call(method, request, signal), pubsub, topic, this.#apiToken),
+        };
       } catch (error) {
         if (!(error instanceof BridgeError) || error.code !== ErrorCode.Unimplemented) throw error;
         // The method is absent: take the next one, and keep it (unless a concurrent call already moved on).
-        if (this.#method === method) this.#method = PUBLISH_METHODS[PUBLISH_METHODS.indexOf(method) + 1] ?? "PublishEvent";
+        if (this.#method === method)
+          this.#method = PUBLISH_METHODS[PUBLISH_METHODS.indexOf(method) + 1] ?? "PublishEvent";
       }
     }
     return this.#publishEach(pubsub, topic, items, metadata, signal);
@@ -280,7 +289,12 @@ function isWholeCallFailure(error: BridgeError): boolean {
 }
 
 /** The entries a sidecar lists as failed, its text without the API token (see `sidecarError`). */
-function failedEntries(response: BulkPublishResponse, pubsub: string, topic: string, apiToken: string | undefined): Map<string, BridgeError> {
+function failedEntries(
+  response: BulkPublishResponse,
+  pubsub: string,
+  topic: string,
+  apiToken: string | undefined,
+): Map<string, BridgeError> {
   const failed = new Map<string, BridgeError>();
   for (const entry of response.failedEntries) {
     failed.set(

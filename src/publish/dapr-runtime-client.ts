@@ -105,7 +105,8 @@ export function daprMethodCodec(method: string): MethodCodec<unknown, unknown> {
     rpc.resolve();
     const req = rpc.resolvedRequestType;
     const res = rpc.resolvedResponseType;
-    if (req === null || res === null) throw new BridgeError(ErrorCode.Internal, `cannot resolve the types of ${method}`);
+    if (req === null || res === null)
+      throw new BridgeError(ErrorCode.Internal, `cannot resolve the types of ${method}`);
     codec = {
       path: `/${DAPR_RUNTIME_SERVICE}/${method}`,
       serializeRequest: encoder(req),
@@ -119,7 +120,11 @@ export function daprMethodCodec(method: string): MethodCodec<unknown, unknown> {
 }
 
 /** The runtime methods that publish: their INTERNAL is a broker failure (see `ClassifyOptions.call`). */
-const PUBLISH_METHODS: ReadonlySet<DaprRuntimeMethod> = new Set<DaprRuntimeMethod>(["PublishEvent", "BulkPublishEvent", "BulkPublishEventAlpha1"]);
+const PUBLISH_METHODS: ReadonlySet<DaprRuntimeMethod> = new Set<DaprRuntimeMethod>([
+  "PublishEvent",
+  "BulkPublishEvent",
+  "BulkPublishEventAlpha1",
+]);
 const PUBLISH_CALL = { call: "publish" } as const;
 
 /** Options of a {@link DaprRuntimeClient}. */
@@ -152,7 +157,10 @@ export class DaprRuntimeClient {
   constructor(options: DaprRuntimeClientOptions) {
     const timeoutMs = options.timeoutMs ?? 5000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new BridgeError(ErrorCode.InvalidConfig, `timeoutMs: expected a positive number of milliseconds, got ${timeoutMs}`);
+      throw new BridgeError(
+        ErrorCode.InvalidConfig,
+        `timeoutMs: expected a positive number of milliseconds, got ${timeoutMs}`,
+      );
     }
     const target = parseDaprEndpoint(options.endpoint);
     this.endpoint = options.endpoint;
@@ -194,7 +202,9 @@ export class DaprRuntimeClient {
   ): Promise<DaprRuntimeMethods[M]["response"]> {
     const context = `${method} to ${this.endpoint}`;
     if (signal?.aborted === true) {
-      return Promise.reject(new BridgeError(ErrorCode.Aborted, `${context}: cancelled before it started`, { cause: signal.reason }));
+      return Promise.reject(
+        new BridgeError(ErrorCode.Aborted, `${context}: cancelled before it started`, { cause: signal.reason }),
+      );
     }
     const codec = daprMethodCodec(method);
     const metadata = new Metadata();
@@ -210,7 +220,10 @@ export class DaprRuntimeClient {
         { deadline: Date.now() + this.#timeoutMs },
         (error: ServiceError | null, response?: DaprRuntimeMethods[M]["response"]) => {
           signal?.removeEventListener("abort", onAbort);
-          if (error !== null) reject(sidecarError(error, this.#apiToken, context, PUBLISH_METHODS.has(method) ? PUBLISH_CALL : undefined));
+          if (error !== null)
+            reject(
+              sidecarError(error, this.#apiToken, context, PUBLISH_METHODS.has(method) ? PUBLISH_CALL : undefined),
+            );
           else if (response === undefined) reject(new BridgeError(ErrorCode.Internal, `${context}: no response`));
           else resolve(response);
         },

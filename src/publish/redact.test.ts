@@ -12,7 +12,9 @@ const servers: Server[] = [];
 const publishers: DaprPublisher[] = [];
 afterEach(async () => {
   for (const publisher of publishers.splice(0)) publisher.close();
-  await Promise.all(servers.splice(0).map((server) => new Promise<void>((resolve) => server.tryShutdown(() => resolve()))));
+  await Promise.all(
+    servers.splice(0).map((server) => new Promise<void>((resolve) => server.tryShutdown(() => resolve()))),
+  );
 });
 
 /** A gRPC server on the Dapr runtime's paths that refuses every call, quoting the token it got. */
@@ -36,7 +38,9 @@ async function quotingSidecar(): Promise<string> {
   };
   server.addService(definition, Object.fromEntries(names.map((name) => [name, refuse])));
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error))),
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
+      error === null ? resolve(bound) : reject(error),
+    ),
   );
   return `127.0.0.1:${port}`;
 }
@@ -46,7 +50,13 @@ describe("sidecar error text", () => {
     const endpoint = await quotingSidecar();
     const publisher = new DaprPublisher({ endpoint, apiToken: TOKEN });
     publishers.push(publisher);
-    const item = { entryId: "1", data: Buffer.from("x"), contentType: "application/octet-stream", metadata: {}, rawPayload: false };
+    const item = {
+      entryId: "1",
+      data: Buffer.from("x"),
+      contentType: "application/octet-stream",
+      metadata: {},
+      rawPayload: false,
+    };
     const failure: unknown = await publisher.publish("pubsub", "t", [item]).then(
       (result) => result.failed.get("1"),
       (error: unknown) => error,
@@ -56,7 +66,9 @@ describe("sidecar error text", () => {
     expect(message).toContain("token *** is not valid for this app (***)");
     expect(JSON.stringify(failure, Object.getOwnPropertyNames(failure))).not.toContain(TOKEN);
     const cause = (failure as Error).cause;
-    expect(JSON.stringify(cause, cause instanceof Error ? Object.getOwnPropertyNames(cause) : undefined)).not.toContain(TOKEN);
+    expect(JSON.stringify(cause, cause instanceof Error ? Object.getOwnPropertyNames(cause) : undefined)).not.toContain(
+      TOKEN,
+    );
   });
 
   it("redacts every occurrence, and leaves text alone without a token", () => {

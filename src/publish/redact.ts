@@ -15,9 +15,15 @@ export function redactSecret(text: string, secret: string | undefined): string {
  * into dead letters (`deadlettererror`), so the API token is removed from it first, wherever the
  * sidecar put it (message, details; the metadata is dropped). Classified like any gRPC error.
  */
-export function sidecarError(error: ServiceError, apiToken: string | undefined, context: string, options?: ClassifyOptions): BridgeError {
+export function sidecarError(
+  error: ServiceError,
+  apiToken: string | undefined,
+  context: string,
+  options?: ClassifyOptions,
+): BridgeError {
   const text = `${error.message}\n${error.details}`;
-  if (apiToken === undefined || apiToken === "" || !text.includes(apiToken)) return BridgeError.from(error, context, options);
+  if (apiToken === undefined || apiToken === "" || !text.includes(apiToken))
+    return BridgeError.from(error, context, options);
   const clean = Object.assign(new Error(redactSecret(error.message, apiToken)), {
     code: error.code,
     details: redactSecret(error.details, apiToken),

@@ -37,7 +37,11 @@ export function filterProblems(value: unknown, path: readonly (string | number)[
   const keys = Object.keys(value);
   const unknown = keys.filter((k) => !(FILTER_DIALECTS as readonly string[]).includes(k));
   if (unknown.length > 0) {
-    return unknown.map((k) => ({ path: [...path, k], expected: `a filter dialect (one of ${DIALECT_LIST})`, got: `unknown dialect "${k}"` }));
+    return unknown.map((k) => ({
+      path: [...path, k],
+      expected: `a filter dialect (one of ${DIALECT_LIST})`,
+      got: `unknown dialect "${k}"`,
+    }));
   }
   const [dialect, ...more] = keys;
   if (dialect === undefined || more.length > 0) {
@@ -69,9 +73,17 @@ function attributeMapProblems(body: unknown, path: readonly (string | number)[])
   const problems: FilterProblem[] = [];
   for (const [name, expected] of Object.entries(body)) {
     if (!ATTRIBUTE_NAME.test(name)) {
-      problems.push({ path: [...path, name], expected: "a lower-case CloudEvents attribute name (a-z, 0-9)", got: describeValue(name) });
+      problems.push({
+        path: [...path, name],
+        expected: "a lower-case CloudEvents attribute name (a-z, 0-9)",
+        got: describeValue(name),
+      });
     } else if (typeof expected !== "string") {
-      problems.push({ path: [...path, name], expected: "a string value (quote numbers and booleans)", got: describeValue(expected) });
+      problems.push({
+        path: [...path, name],
+        expected: "a string value (quote numbers and booleans)",
+        got: describeValue(expected),
+      });
     }
   }
   return problems;

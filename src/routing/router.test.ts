@@ -30,7 +30,14 @@ const actor = record({
   extensions: { daprappid: "cart", partitionkey: "Cart/c1" },
 });
 const bare = record({ type: "io.dapr.workflows.started", extensions: {} });
-const minimal: CloudEventRecord = { id: "m", source: "/s", specversion: "1.0", type: "t", extensions: {}, data: bare.data };
+const minimal: CloudEventRecord = {
+  id: "m",
+  source: "/s",
+  specversion: "1.0",
+  type: "t",
+  extensions: {},
+  data: bare.data,
+};
 
 describe("compileFilter", () => {
   const cases: [string, RouteFilter, CloudEventRecord, boolean][] = [
@@ -52,24 +59,44 @@ describe("compileFilter", () => {
     ["missing time", { prefix: { time: "2024" } }, minimal, false],
     ["time as RFC 3339", { exact: { time: "2024-03-14T09:26:53.589Z" } }, failed, true],
     ["time prefix", { prefix: { time: "2024-03-14T09" } }, failed, true],
-    ["time out of range counts as missing", { prefix: { time: "" } }, record({ time: { seconds: 1e17, nanos: 0 } }), false],
+    [
+      "time out of range counts as missing",
+      { prefix: { time: "" } },
+      record({ time: { seconds: 1e17, nanos: 0 } }),
+      false,
+    ],
     ["Object.prototype names are not attributes", { prefix: { constructor: "" } }, failed, false],
     ["not of a non-match", { not: { exact: { type: "io.dapr.actors.activated" } } }, failed, true],
     ["not of a match", { not: { exact: { type: "io.dapr.workflows.failed" } } }, failed, false],
     ["not of a missing attribute is true", { not: { exact: { workflowstatus: "failed" } } }, actor, true],
     ["all", { all: [{ prefix: { type: "io.dapr.workflows." } }, { exact: { daprappid: "orders" } }] }, failed, true],
-    ["all with one false", { all: [{ prefix: { type: "io.dapr.workflows." } }, { exact: { daprappid: "cart" } }] }, failed, false],
+    [
+      "all with one false",
+      { all: [{ prefix: { type: "io.dapr.workflows." } }, { exact: { daprappid: "cart" } }] },
+      failed,
+      false,
+    ],
     ["any", { any: [{ exact: { daprappid: "cart" } }, { suffix: { type: ".failed" } }] }, failed, true],
     ["any all false", { any: [{ exact: { daprappid: "cart" } }, { suffix: { type: ".started" } }] }, failed, false],
     [
       "nested all/any/not",
-      { all: [{ any: [{ exact: { daprappid: "cart" } }, { exact: { daprappid: "orders" } }] }, { not: { any: [{ suffix: { type: ".started" } }, { exact: { subject: "x" } }] } }] },
+      {
+        all: [
+          { any: [{ exact: { daprappid: "cart" } }, { exact: { daprappid: "orders" } }] },
+          { not: { any: [{ suffix: { type: ".started" } }, { exact: { subject: "x" } }] } },
+        ],
+      },
       failed,
       true,
     ],
     [
       "nested all/any/not, negated branch matches",
-      { all: [{ any: [{ exact: { daprappid: "orders" } }] }, { not: { all: [{ suffix: { type: ".failed" } }, { exact: { subject: "order-42" } }] } }] },
+      {
+        all: [
+          { any: [{ exact: { daprappid: "orders" } }] },
+          { not: { all: [{ suffix: { type: ".failed" } }, { exact: { subject: "order-42" } }] } },
+        ],
+      },
       failed,
       false,
     ],
@@ -82,11 +109,23 @@ describe("compileFilter", () => {
   it.each([
     ["no dialect", {}, /expected exactly one dialect per filter.*got none/],
     ["two dialects", { exact: { type: "a" }, prefix: { type: "b" } }, /got exact and prefix/],
-    ["unknown dialect", { regex: { type: "a" } }, /filter\.regex: expected a filter dialect .*got unknown dialect "regex"/],
+    [
+      "unknown dialect",
+      { regex: { type: "a" } },
+      /filter\.regex: expected a filter dialect .*got unknown dialect "regex"/,
+    ],
     ["empty map", { exact: {} }, /filter\.exact: expected a non-empty mapping/],
     ["empty all", { all: [] }, /filter\.all: expected a non-empty list of filters, got an empty list/],
-    ["upper-case attribute", { not: { exact: { Type: "a" } } }, /filter\.not\.exact\.Type: expected a lower-case CloudEvents attribute name/],
-    ["non-string value", { any: [{ exact: { type: "a" } }, { exact: { attempt: 3 } }] }, /filter\.any\[1\]\.exact\.attempt: expected a string value/],
+    [
+      "upper-case attribute",
+      { not: { exact: { Type: "a" } } },
+      /filter\.not\.exact\.Type: expected a lower-case CloudEvents attribute name/,
+    ],
+    [
+      "non-string value",
+      { any: [{ exact: { type: "a" } }, { exact: { attempt: 3 } }] },
+      /filter\.any\[1\]\.exact\.attempt: expected a string value/,
+    ],
   ])("rejects %s", (_name, filter, message) => {
     let error: unknown;
     try {
@@ -114,17 +153,44 @@ describe("Router", () => {
   const r = router(routes);
 
   it("takes the first matching route, filling unset targets from the config", () => {
-    expect(r.route(failed)).toEqual({ kind: "publish", pubsub: "pubsub", topic: "workflow-alerts", format: "json", routeName: "alerts" });
-    expect(r.route(actor)).toEqual({ kind: "publish", pubsub: "kafka", topic: "actor-events", format: "protobuf", routeName: "route-2" });
+    expect(r.route(failed)).toEqual({
+      kind: "publish",
+      pubsub: "pubsub",
+      topic: "workflow-alerts",
+      format: "json",
+      routeName: "alerts",
+    });
+    expect(r.route(actor)).toEqual({
+      kind: "publish",
+      pubsub: "kafka",
+      topic: "actor-events",
+      format: "protobuf",
+      routeName: "route-2",
+    });
   });
 
   it("drops on a drop route", () => {
-    expect(r.route(record({ type: "io.dapr.workflows.activity.completed", extensions: {} }))).toEqual({ kind: "drop", routeName: "no-activities" });
+    expect(r.route(record({ type: "io.dapr.workflows.activity.completed", extensions: {} }))).toEqual({
+      kind: "drop",
+      routeName: "no-activities",
+    });
   });
 
   it("falls back to the default route", () => {
-    expect(r.route(bare)).toEqual({ kind: "publish", pubsub: "pubsub", topic: "dapr-events", format: "protobuf", routeName: "default" });
-    expect(router([], { topic: "t", format: "json" }).route(failed)).toEqual({ kind: "publish", pubsub: "pubsub", topic: "t", format: "json", routeName: "default" });
+    expect(r.route(bare)).toEqual({
+      kind: "publish",
+      pubsub: "pubsub",
+      topic: "dapr-events",
+      format: "protobuf",
+      routeName: "default",
+    });
+    expect(router([], { topic: "t", format: "json" }).route(failed)).toEqual({
+      kind: "publish",
+      pubsub: "pubsub",
+      topic: "t",
+      format: "json",
+      routeName: "default",
+    });
   });
 
   it("matches everything on a route without a filter", () => {
@@ -141,15 +207,29 @@ describe("Router", () => {
   });
 
   it("names the route of a malformed filter", () => {
-    expect(() => router([{ topic: "x" }, { name: "bad", filter: { any: [] } }])).toThrow(/routes\[1\] "bad" filter\.any: expected a non-empty list/);
+    expect(() => router([{ topic: "x" }, { name: "bad", filter: { any: [] } }])).toThrow(
+      /routes\[1\] "bad" filter\.any: expected a non-empty list/,
+    );
   });
 
   it("routes with the example configuration", () => {
-    const config = resolveConfig({ flags: {}, env: {}, file: new URL("../../docs/bridge.example.yaml", import.meta.url).pathname });
+    const config = resolveConfig({
+      flags: {},
+      env: {},
+      file: new URL("../../docs/bridge.example.yaml", import.meta.url).pathname,
+    });
     const example = new Router(config);
-    expect(example.route(failed)).toMatchObject({ kind: "publish", topic: "workflow-alerts", routeName: "failed-workflows" });
+    expect(example.route(failed)).toMatchObject({
+      kind: "publish",
+      topic: "workflow-alerts",
+      routeName: "failed-workflows",
+    });
     expect(example.route(actor)).toMatchObject({ kind: "publish", topic: "actor-events", routeName: "actors" });
-    expect(example.route(record({ type: "io.dapr.workflows.activity.scheduled", extensions: { workflowstatus: "running" } }))).toEqual({ kind: "drop", routeName: "no-activities" });
+    expect(
+      example.route(
+        record({ type: "io.dapr.workflows.activity.scheduled", extensions: { workflowstatus: "running" } }),
+      ),
+    ).toEqual({ kind: "drop", routeName: "no-activities" });
     expect(example.route(bare)).toMatchObject({ kind: "publish", topic: "dapr-events", routeName: "default" });
   });
 });

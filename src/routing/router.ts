@@ -54,7 +54,8 @@ export class Router {
     });
     this.#routes = config.routes.map((route, index) => {
       const routeName = route.name ?? `route-${index}`;
-      const matches = route.filter === undefined ? matchAll : compileFilter(route.filter, `routes[${index}] "${routeName}" filter`);
+      const matches =
+        route.filter === undefined ? matchAll : compileFilter(route.filter, `routes[${index}] "${routeName}" filter`);
       const decision: RouteDecision =
         route.drop === true
           ? { kind: "drop", routeName }

@@ -9,7 +9,9 @@ describe("resolveSinkLimits", () => {
     const limits = resolveSinkLimits({}, MiB);
     expect(limits.streamLimit).toBe(256);
     expect(limits.streamLimitBy).toBe("memory_budget");
-    expect(streamLimitError(limits, MiB).message).toMatch(/sinkMemoryBudgetBytes 268435456 \/ maxMessageBytes 1048576.*--sink-memory-budget/);
+    expect(streamLimitError(limits, MiB).message).toMatch(
+      /sinkMemoryBudgetBytes 268435456 \/ maxMessageBytes 1048576.*--sink-memory-budget/,
+    );
   });
 
   it("uses sinkMaxStreams when the budget allows more", () => {
@@ -21,7 +23,9 @@ describe("resolveSinkLimits", () => {
 
   it("rejects a limit below 1, naming it", () => {
     expect(() => resolveSinkLimits({ maxConnections: 0 }, MiB)).toThrow(BridgeError);
-    expect(() => resolveSinkLimits({ maxConnections: 0 }, MiB)).toThrow(/maxConnections: expected an integer >= 1, got 0/);
+    expect(() => resolveSinkLimits({ maxConnections: 0 }, MiB)).toThrow(
+      /maxConnections: expected an integer >= 1, got 0/,
+    );
   });
 
   it("sets per-connection streams, idle and keepalive, and no connection age", () => {

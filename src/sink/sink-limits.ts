@@ -40,7 +40,10 @@ export interface SinkLimits extends Required<SinkLimitsOptions> {
 
 function positive(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
-    throw new BridgeError(ErrorCode.InvalidConfig, `sink limits: ${name}: expected an integer >= 1, got ${String(value)}`);
+    throw new BridgeError(
+      ErrorCode.InvalidConfig,
+      `sink limits: ${name}: expected an integer >= 1, got ${String(value)}`,
+    );
   }
   return value;
 }

@@ -104,9 +104,18 @@ export class SinkServer {
     const port = await this.listener.listen();
     const { host } = address;
     this.boundAddress = `${host.includes(":") ? `[${host}]` : host}:${port}`;
-    const { maxConnections, maxStreamsPerConnection, streamLimit, streamLimitBy, idleTimeoutMs, keepaliveTimeMs } = this.limits;
+    const { maxConnections, maxStreamsPerConnection, streamLimit, streamLimitBy, idleTimeoutMs, keepaliveTimeMs } =
+      this.limits;
     this.options.logger.info(
-      { address: this.boundAddress, maxConnections, maxStreamsPerConnection, streamLimit, streamLimitBy, idleTimeoutMs, keepaliveTimeMs },
+      {
+        address: this.boundAddress,
+        maxConnections,
+        maxStreamsPerConnection,
+        streamLimit,
+        streamLimitBy,
+        idleTimeoutMs,
+        keepaliveTimeMs,
+      },
       "sink listening",
     );
     return this.boundAddress;

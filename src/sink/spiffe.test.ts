@@ -22,7 +22,11 @@ describe("parseSpiffeId", () => {
       namespace: "default",
       appId: "order-app",
     });
-    expect(parseSpiffeId("spiffe://public/ns/my_ns/App.v2")).toEqual({ trustDomain: "public", namespace: "my_ns", appId: "App.v2" });
+    expect(parseSpiffeId("spiffe://public/ns/my_ns/App.v2")).toEqual({
+      trustDomain: "public",
+      namespace: "my_ns",
+      appId: "App.v2",
+    });
   });
 
   it.each([
@@ -114,7 +118,10 @@ describe("identityFromCertificate", () => {
   });
 
   it("refuses a malformed SPIFFE ID and names it", async () => {
-    const cert = await issueCertificate(pki.ca, "bad-id", { san: "URI:spiffe://cluster.local/workload/x", usage: "clientAuth" });
+    const cert = await issueCertificate(pki.ca, "bad-id", {
+      san: "URI:spiffe://cluster.local/workload/x",
+      usage: "clientAuth",
+    });
     const error = refusal(() => identityFromCertificate(new X509Certificate(cert.cert)));
     expect(error.message).toContain('"spiffe://cluster.local/workload/x"');
   });

@@ -144,8 +144,20 @@ export function identityFromCertificate(cert: PeerCertificate | X509Certificate)
 }
 
 const PARTS = [
-  { key: "trustDomains", part: "trustDomain", label: "trust domain", flag: "--tls-allow-trust-domains", setting: "allowTrustDomains" },
-  { key: "namespaces", part: "namespace", label: "namespace", flag: "--tls-allow-namespaces", setting: "allowNamespaces" },
+  {
+    key: "trustDomains",
+    part: "trustDomain",
+    label: "trust domain",
+    flag: "--tls-allow-trust-domains",
+    setting: "allowTrustDomains",
+  },
+  {
+    key: "namespaces",
+    part: "namespace",
+    label: "namespace",
+    flag: "--tls-allow-namespaces",
+    setting: "allowNamespaces",
+  },
   { key: "appIds", part: "appId", label: "app id", flag: "--tls-allow-app-ids", setting: "allowAppIds" },
 ] as const;
 
@@ -166,4 +178,3 @@ export function checkAllowed(id: SpiffeId, allow: SpiffeAllowList): void {
     }
   }
 }
-

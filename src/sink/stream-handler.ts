@@ -144,7 +144,9 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
     logger.debug({ frames, appId: identity.appId }, "stream completed");
   } catch (error) {
     // What was read is in the group commit: it is accepted even though the stream failed.
-    const reason = stream.signal.aborted ? BridgeError.from(stream.signal.reason) : BridgeError.from(error, "event stream");
+    const reason = stream.signal.aborted
+      ? BridgeError.from(stream.signal.reason)
+      : BridgeError.from(error, "event stream");
     observer?.streamClosed(identity, reason);
     // The client got a short message; the log also carries the cause (a spool failure names its
     // file and what the operator should do), never shown to clients.

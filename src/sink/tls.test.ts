@@ -28,7 +28,10 @@ function configError(action: () => unknown): BridgeError {
 /** A stand-in for a call: only what `certificateIdentity` reads. */
 function callWith(peer: X509Certificate | undefined): grpc.ServerReadableStream<Buffer, Buffer> {
   const context = peer === undefined ? {} : { transportSecurityType: "ssl", sslPeerCertificate: peer.toLegacyObject() };
-  return { getAuthContext: () => context, getPeer: () => "127.0.0.1:1" } as unknown as grpc.ServerReadableStream<Buffer, Buffer>;
+  return { getAuthContext: () => context, getPeer: () => "127.0.0.1:1" } as unknown as grpc.ServerReadableStream<
+    Buffer,
+    Buffer
+  >;
 }
 
 describe("createSinkTls", () => {
@@ -85,7 +88,9 @@ describe("createSinkTls", () => {
   });
 
   it("refuses a key that does not match the certificate, naming --tls-key", () => {
-    const error = configError(() => createSinkTls({ ...config, keyFile: pki.orderApp.keyFile }, pino({ level: "silent" })));
+    const error = configError(() =>
+      createSinkTls({ ...config, keyFile: pki.orderApp.keyFile }, pino({ level: "silent" })),
+    );
     expect(error.message).toContain("does not match");
     expect(error.message).toContain("--tls-key");
   });

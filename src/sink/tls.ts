@@ -48,7 +48,9 @@ interface Material {
 }
 
 function invalid(file: string, flag: string, why: string, cause?: unknown): BridgeError {
-  return new BridgeError(ErrorCode.InvalidConfig, `${why} (${file}, set by ${flag}); fix the file or the flag`, { cause });
+  return new BridgeError(ErrorCode.InvalidConfig, `${why} (${file}, set by ${flag}); fix the file or the flag`, {
+    cause,
+  });
 }
 
 function readPem(config: TlsConfig, entry: (typeof FILES)[number]): Buffer {
@@ -63,7 +65,11 @@ function readPem(config: TlsConfig, entry: (typeof FILES)[number]): Buffer {
 
 /** Reads and checks the three files: PEM that parses, a key that matches the certificate. */
 function readMaterial(config: TlsConfig): Material {
-  const [certificate, privateKey, caCertificate] = FILES.map((entry) => readPem(config, entry)) as [Buffer, Buffer, Buffer];
+  const [certificate, privateKey, caCertificate] = FILES.map((entry) => readPem(config, entry)) as [
+    Buffer,
+    Buffer,
+    Buffer,
+  ];
   let parsed: X509Certificate;
   try {
     parsed = new X509Certificate(certificate);
@@ -77,7 +83,11 @@ function readMaterial(config: TlsConfig): Material {
     throw invalid(config.keyFile, "--tls-key", "the sink private key file holds no PEM private key", error);
   }
   if (!parsed.checkPrivateKey(key)) {
-    throw invalid(config.keyFile, "--tls-key", `the private key does not match the sink certificate ${config.certFile}`);
+    throw invalid(
+      config.keyFile,
+      "--tls-key",
+      `the private key does not match the sink certificate ${config.certFile}`,
+    );
   }
   try {
     new X509Certificate(caCertificate);
@@ -123,7 +133,8 @@ class ReloadingCertificateProvider implements grpc.experimental.CertificateProvi
     this.material = next;
     this.logger.info(describe(next.parsed), "sink certificates reloaded");
     for (const listener of this.caListeners) listener({ caCertificate: next.caCertificate });
-    for (const listener of this.identityListeners) listener({ certificate: next.certificate, privateKey: next.privateKey });
+    for (const listener of this.identityListeners)
+      listener({ certificate: next.certificate, privateKey: next.privateKey });
     return true;
   }
 

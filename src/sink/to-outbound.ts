@@ -58,7 +58,9 @@ export class OutboundFactory {
       record = convertFrame(frame, identity, id);
     } catch (error) {
       const reason =
-        error instanceof BridgeError ? error : new BridgeError(ErrorCode.Undecodable, "the frame could not be converted", { cause: error });
+        error instanceof BridgeError
+          ? error
+          : new BridgeError(ErrorCode.Undecodable, "the frame could not be converted", { cause: error });
       return { kind: "undecodable", event: this.undecodable(frame, identity, id, reason, acceptedAt), error: reason };
     }
     const decision = this.options.route(record);

@@ -11,7 +11,16 @@ import type { OutboundEvent, SpooledEvent } from "./spool.js";
 import { SqliteSpool } from "./sqlite-spool.js";
 
 function event(i: number, size = 10): OutboundEvent {
-  return { id: `id-${i}`, key: "k", type: "io.dapr.actors.invoked", pubsub: "p", topic: "t", format: "protobuf", payload: new Uint8Array(size).fill(i % 256), acceptedAt: i };
+  return {
+    id: `id-${i}`,
+    key: "k",
+    type: "io.dapr.actors.invoked",
+    pubsub: "p",
+    topic: "t",
+    format: "protobuf",
+    payload: new Uint8Array(size).fill(i % 256),
+    acceptedAt: i,
+  };
 }
 
 interface LogLine {
@@ -23,7 +32,10 @@ interface LogLine {
 /** A logger that keeps its JSON lines. */
 function recordingLogger(): { logger: pino.Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const logger = pino({ level: "info", serializers: { err: pino.stdSerializers.err } }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  const logger = pino(
+    { level: "info", serializers: { err: pino.stdSerializers.err } },
+    { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) },
+  );
   return { logger, lines };
 }
 
@@ -45,12 +57,17 @@ class FullableSpool extends MemorySpool {
     super({ maxEvents: 1_000_000, maxBytes: 1 << 30 });
   }
   override append(events: readonly OutboundEvent[]): SpooledEvent[] {
-    if (this.full) throw new BridgeError(ErrorCode.Spool, "Writing events failed in /data/spool.db: database or disk is full. Free disk space.");
+    if (this.full)
+      throw new BridgeError(
+        ErrorCode.Spool,
+        "Writing events failed in /data/spool.db: database or disk is full. Free disk space.",
+      );
     return super.append(events);
   }
   checkWritable(): void {
     this.checks++;
-    if (this.full) throw new BridgeError(ErrorCode.Spool, "Checking failed in /data/spool.db: database or disk is full.");
+    if (this.full)
+      throw new BridgeError(ErrorCode.Spool, "Checking failed in /data/spool.db: database or disk is full.");
   }
 }
 
@@ -59,7 +76,10 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
-function groupCommit(spool: MemorySpool | SqliteSpool, extra: Partial<ConstructorParameters<typeof GroupCommit>[0]> = {}) {
+function groupCommit(
+  spool: MemorySpool | SqliteSpool,
+  extra: Partial<ConstructorParameters<typeof GroupCommit>[0]> = {},
+) {
   const committed: SpooledEvent[] = [];
   const observed: SpooledEvent[] = [];
   const commit = new GroupCommit({
@@ -105,8 +125,12 @@ describe("GroupCommit", () => {
 
   it("rejects options that are not numbers in range, naming them", () => {
     const spool = new MemorySpool({ maxEvents: 1, maxBytes: 1 });
-    expect(() => new GroupCommit({ spool, onCommitted: () => undefined, maxBatch: 0 })).toThrow("GroupCommit maxBatch: expected a number >= 1, got 0");
-    expect(() => new GroupCommit({ spool, onCommitted: () => undefined, recheckMs: Number.NaN })).toThrow("GroupCommit recheckMs");
+    expect(() => new GroupCommit({ spool, onCommitted: () => undefined, maxBatch: 0 })).toThrow(
+      "GroupCommit maxBatch: expected a number >= 1, got 0",
+    );
+    expect(() => new GroupCommit({ spool, onCommitted: () => undefined, recheckMs: Number.NaN })).toThrow(
+      "GroupCommit recheckMs",
+    );
   });
 
   it("on a failed commit: a generic error for the client, the file and remedy in the log, nothing counted as committed", async () => {
@@ -175,7 +199,11 @@ describe("GroupCommit", () => {
       }
     }
     expect(error?.message).toBe(SPOOL_UNAVAILABLE_MESSAGE);
-    expect(lines[0]?.err?.message).toMatch(new RegExp(`in ${spool.file.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&")}: database or disk is full\\. Free disk space`));
+    expect(lines[0]?.err?.message).toMatch(
+      new RegExp(
+        `in ${spool.file.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&")}: database or disk is full\\. Free disk space`,
+      ),
+    );
     expect(spool.stats().pending).toBe(committed.length);
     expect(commit.failure()).toBeDefined();
 

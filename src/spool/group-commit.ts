@@ -90,9 +90,16 @@ export class GroupCommit {
     this.logEveryMs = options.logEveryMs ?? 60_000;
     this.recheckMs = options.recheckMs ?? 1_000;
     this.now = options.now ?? (() => performance.now());
-    for (const [name, value] of [["maxBatch", this.maxBatch], ["logEveryMs", this.logEveryMs], ["recheckMs", this.recheckMs]] as const) {
+    for (const [name, value] of [
+      ["maxBatch", this.maxBatch],
+      ["logEveryMs", this.logEveryMs],
+      ["recheckMs", this.recheckMs],
+    ] as const) {
       if (!Number.isFinite(value) || value < (name === "maxBatch" ? 1 : 0)) {
-        throw new BridgeError(ErrorCode.InvalidConfig, `GroupCommit ${name}: expected a number >= ${name === "maxBatch" ? 1 : 0}, got ${value}`);
+        throw new BridgeError(
+          ErrorCode.InvalidConfig,
+          `GroupCommit ${name}: expected a number >= ${name === "maxBatch" ? 1 : 0}, got ${value}`,
+        );
       }
     }
   }

@@ -1,6 +1,13 @@
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { SpoolCounts, validateSpoolBounds, type SpoolBoundsOptions } from "./spool-bounds.js";
-import { spooledFrom, type DeadLetterUpdate, type OutboundEvent, type Spool, type SpooledEvent, type SpoolStats } from "./spool.js";
+import {
+  spooledFrom,
+  type DeadLetterUpdate,
+  type OutboundEvent,
+  type Spool,
+  type SpooledEvent,
+  type SpoolStats,
+} from "./spool.js";
 
 /** Options of a {@link MemorySpool}: its bounds. */
 export type MemorySpoolOptions = SpoolBoundsOptions;

@@ -97,7 +97,10 @@ describe("spool schema", () => {
     const db = new Database(file);
     db.pragma("user_version = 99");
     db.close();
-    expectRefusedUntouched(new RegExp(`schema version 99, newer than this bridge knows \\(${LATEST}\\).*Upgrade the bridge`), true);
+    expectRefusedUntouched(
+      new RegExp(`schema version 99, newer than this bridge knows \\(${LATEST}\\).*Upgrade the bridge`),
+      true,
+    );
   });
 
   it("runs missing migrations forward and records the version", () => {
@@ -105,7 +108,11 @@ describe("spool schema", () => {
     const next = LATEST + 1;
     const withNext: Migration[] = [
       ...MIGRATIONS,
-      { version: next, description: "add a note column", up: (db) => db.exec("ALTER TABLE events ADD COLUMN note TEXT") },
+      {
+        version: next,
+        description: "add a note column",
+        up: (db) => db.exec("ALTER TABLE events ADD COLUMN note TEXT"),
+      },
     ];
     expect(inspectSpoolFile(file, withNext)).toEqual({ kind: "spool", version: LATEST });
     const db = openSpoolDatabase({ file, migrations: withNext });
@@ -154,7 +161,9 @@ describe("spool schema", () => {
     ];
     const error = refusal(() => openSpoolDatabase({ file, migrations: broken }));
     expect(error.code).toBe(ErrorCode.Spool);
-    expect(error.message).toMatch(new RegExp(`Migration to version ${LATEST + 1} \\(half done\\) failed in .*spool\\.db`));
+    expect(error.message).toMatch(
+      new RegExp(`Migration to version ${LATEST + 1} \\(half done\\) failed in .*spool\\.db`),
+    );
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma("user_version", { simple: true })).toBe(LATEST);

@@ -54,7 +54,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    description: "index only dead letters: pending rows are read by seq, and an index on every row doubled the page writes of each insert and delete",
+    description:
+      "index only dead letters: pending rows are read by seq, and an index on every row doubled the page writes of each insert and delete",
     up(db) {
       db.exec(`
         DROP INDEX events_by_state;

@@ -160,4 +160,3 @@ export function spoolStats(dir: string): SpoolFileStats {
     };
   });
 }
-

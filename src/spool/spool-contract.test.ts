@@ -157,7 +157,15 @@ describe.each(kinds)("%s (Spool contract)", (_name, open) => {
     const [a] = spool.append([event(0, 60)]);
     expect(spool.hasRoom()).toBe(true);
     spool.markDead([
-      { seq: a?.seq ?? -1, payload: new Uint8Array(100), pubsub: "p", topic: "t", reason: "r", error: "e", attempts: 1 },
+      {
+        seq: a?.seq ?? -1,
+        payload: new Uint8Array(100),
+        pubsub: "p",
+        topic: "t",
+        reason: "r",
+        error: "e",
+        attempts: 1,
+      },
     ]);
     expect(spool.stats().pending).toBe(0);
     expect(spool.hasRoom()).toBe(false);

@@ -26,7 +26,9 @@ async function holderProcess(dir: string): Promise<{ pid: number; kill: (signal:
   const module = pathToFileURL(resolve("dist/src/spool/spool-lock.js")).href;
   const script = `const { acquireSpoolLock } = await import(process.argv[1]); acquireSpoolLock(process.argv[2]);
     console.log("held"); setInterval(() => undefined, 1 << 30);`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script, module, dir], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script, module, dir], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next();
   expect(first.value).toBe("held");
@@ -79,7 +81,9 @@ describe("acquireSpoolLock", () => {
     try {
       const error = thrown(() => acquireSpoolLock(dir));
       expect(error.code).toBe(ErrorCode.Spool);
-      expect(error.message).toMatch(new RegExp(`in use by process ${holder.pid} on .*lock file .*spool\\.lock.*Stop that bridge first`));
+      expect(error.message).toMatch(
+        new RegExp(`in use by process ${holder.pid} on .*lock file .*spool\\.lock.*Stop that bridge first`),
+      );
     } finally {
       // SIGKILL: no cleanup runs; the kernel drops the lock with the process.
       await holder.kill("SIGKILL");

@@ -8,7 +8,14 @@ import { SpoolCounts, validateSpoolBounds } from "./spool-bounds.js";
 import { guarded, spoolFailure } from "./spool-failure.js";
 import { companionFiles, makeSpoolDir, refuseSymlink, restrictSpoolFiles } from "./spool-files.js";
 import { acquireSpoolLock, SPOOL_LOCK_FILE, type SpoolLock } from "./spool-lock.js";
-import { spooledFrom, type DeadLetterUpdate, type OutboundEvent, type Spool, type SpooledEvent, type SpoolStats } from "./spool.js";
+import {
+  spooledFrom,
+  type DeadLetterUpdate,
+  type OutboundEvent,
+  type Spool,
+  type SpooledEvent,
+  type SpoolStats,
+} from "./spool.js";
 
 /** Name of the database file in the spool directory. */
 export const SPOOL_FILE_NAME = "spool.db";
@@ -105,11 +112,18 @@ export class SqliteSpool implements Spool {
     this.#lock = acquireSpoolLock(options.dir);
     let db: Database.Database | undefined;
     try {
-      db = openSpoolDatabase({ file: this.file, fsync: options.fsync ?? false, resetEmpty: options.resetEmpty ?? false });
+      db = openSpoolDatabase({
+        file: this.file,
+        fsync: options.fsync ?? false,
+        resetEmpty: options.resetEmpty ?? false,
+      });
       restrictSpoolFiles(this.file);
       const opened = db;
       const { maxPageCount } = options;
-      if (maxPageCount !== undefined) guarded("Capping the spool's size failed", this.file, () => opened.pragma(`max_page_count = ${Math.floor(maxPageCount)}`));
+      if (maxPageCount !== undefined)
+        guarded("Capping the spool's size failed", this.file, () =>
+          opened.pragma(`max_page_count = ${Math.floor(maxPageCount)}`),
+        );
       this.#db = opened;
       this.#statements = guarded("Preparing the spool's statements failed", this.file, () => prepareStatements(opened));
       this.#counts = new SpoolCounts(bounds);
@@ -155,9 +169,7 @@ export class SqliteSpool implements Spool {
     const statements = this.#open();
     // SQLite reads a negative LIMIT as "no limit"; the contract says at most `limit`.
     if (limit <= 0) return [];
-    const rows = guarded("Reading pending events failed", this.file, () =>
-      statements.readPending.all(afterSeq, limit),
-    );
+    const rows = guarded("Reading pending events failed", this.file, () => statements.readPending.all(afterSeq, limit));
     return rows.map((row) => toSpooledEvent(row, this.file));
   }
 

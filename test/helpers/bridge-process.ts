@@ -51,7 +51,9 @@ export class BridgeExitedEarly extends Error {
     readonly exit: BridgeExit,
     readonly stderrText: string,
   ) {
-    super(`the bridge exited (code ${String(exit.code)}, signal ${String(exit.signal)}) before listening:\n${stderrText}`);
+    super(
+      `the bridge exited (code ${String(exit.code)}, signal ${String(exit.signal)}) before listening:\n${stderrText}`,
+    );
   }
 }
 
@@ -151,7 +153,8 @@ export function spawnBridge(args: readonly string[], options: SpawnBridgeOptions
       void handle.stop();
       reject(reason);
     };
-    const onAbort = (): void => fail(new Error("spawnBridge was aborted before the bridge listened", { cause: signal?.reason }));
+    const onAbort = (): void =>
+      fail(new Error("spawnBridge was aborted before the bridge listened", { cause: signal?.reason }));
     const timer = setTimeout(
       () => fail(new Error(`the bridge did not log "sink listening" within ${startTimeoutMs} ms:\n${stderrText}`)),
       startTimeoutMs,
@@ -191,13 +194,20 @@ export interface BridgeArgsOptions {
 /** The flags every process test starts with: loopback port 0, no metrics, info logs, fast retries. */
 export function bridgeArgs(options: BridgeArgsOptions): string[] {
   return [
-    "--listen", "127.0.0.1:0",
-    "--metrics-listen", "",
-    "--dapr-grpc-endpoint", options.sidecar,
-    "--spool-dir", options.spoolDir,
-    "--log-level", "info",
-    "--retry-initial-backoff", "5ms",
-    "--retry-max-backoff", "200ms",
+    "--listen",
+    "127.0.0.1:0",
+    "--metrics-listen",
+    "",
+    "--dapr-grpc-endpoint",
+    options.sidecar,
+    "--spool-dir",
+    options.spoolDir,
+    "--log-level",
+    "info",
+    "--retry-initial-backoff",
+    "5ms",
+    "--retry-max-backoff",
+    "200ms",
     ...(options.extra ?? []),
   ];
 }
@@ -254,10 +264,15 @@ export function rowsAsPayloads(rows: readonly SpoolRow[]): ReceivedPayload[] {
  * The value of one series of the bridge's `/metrics` (a `--metrics-listen` must be set): reads
  * the listener's address from the `bridge running` log line. Undefined when the series is absent.
  */
-export async function scrapeMetric(bridge: BridgeProcess, name: string, signal?: AbortSignal): Promise<number | undefined> {
+export async function scrapeMetric(
+  bridge: BridgeProcess,
+  name: string,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
   const running = bridge.logs.find((line) => line.msg === "bridge running");
   const address = running?.["metrics"];
-  if (typeof address !== "string") throw new Error("the bridge has not logged its metrics address: start it with --metrics-listen");
+  if (typeof address !== "string")
+    throw new Error("the bridge has not logged its metrics address: start it with --metrics-listen");
   const response = await fetch(`http://${address}/metrics`, signal === undefined ? {} : { signal });
   const text = await response.text();
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
@@ -313,7 +328,8 @@ export function recorder(): { readonly sent: TrackedFrame[]; readonly onSent: (f
   const sent: TrackedFrame[] = [];
   return {
     sent,
-    onSent: (frame) => sent.push({ bytes: frame.bytes, key: frame.event?.key ?? "", family: frame.event?.family ?? "" }),
+    onSent: (frame) =>
+      sent.push({ bytes: frame.bytes, key: frame.event?.key ?? "", family: frame.event?.family ?? "" }),
   };
 }
 

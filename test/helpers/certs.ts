@@ -65,10 +65,21 @@ export async function createCa(dir: string, name: string): Promise<TestCa> {
   const certFile = path.join(dir, `${name}.crt`);
   const keyFile = path.join(dir, `${name}.key`);
   await run("openssl", [
-    "req", "-x509", ...KEY_ARGS, "-keyout", keyFile, "-out", certFile, "-days", "2",
-    "-subj", `/CN=${name}`,
-    "-addext", "basicConstraints=critical,CA:TRUE",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "req",
+    "-x509",
+    ...KEY_ARGS,
+    "-keyout",
+    keyFile,
+    "-out",
+    certFile,
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
   ]);
   return { ...(await load(certFile, keyFile)), dir, name };
 }
@@ -90,10 +101,34 @@ export async function issueCertificate(ca: TestCa, name: string, options: IssueO
       `extendedKeyUsage=${options.usage}`,
     ].join("\n"),
   );
-  await run("openssl", ["req", "-new", ...KEY_ARGS, "-keyout", `${stem}.key`, "-out", `${stem}.csr`, "-subj", `/CN=${name}`]);
   await run("openssl", [
-    "x509", "-req", "-in", `${stem}.csr`, "-CA", ca.certFile, "-CAkey", ca.keyFile,
-    "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-days", "2", "-extfile", extFile, "-out", `${stem}.crt`,
+    "req",
+    "-new",
+    ...KEY_ARGS,
+    "-keyout",
+    `${stem}.key`,
+    "-out",
+    `${stem}.csr`,
+    "-subj",
+    `/CN=${name}`,
+  ]);
+  await run("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    `${stem}.csr`,
+    "-CA",
+    ca.certFile,
+    "-CAkey",
+    ca.keyFile,
+    "-set_serial",
+    `0x${randomBytes(8).toString("hex")}`,
+    "-days",
+    "2",
+    "-extfile",
+    extFile,
+    "-out",
+    `${stem}.crt`,
   ]);
   const keyFile = options.keyFile ?? `${stem}.key`;
   const certFile = options.certFile ?? `${stem}.crt`;
@@ -112,12 +147,27 @@ export async function createTestPki(): Promise<TestPki> {
     const [ca, otherCa] = await Promise.all([createCa(dir, "ca"), createCa(dir, "other-ca")]);
     const [server, orderApp, otherNamespace, untrusted] = await Promise.all([
       issueCertificate(ca, "server", { san: SERVER_SAN, usage: "serverAuth" }),
-      issueCertificate(ca, "order-app", { san: "URI:spiffe://cluster.local/ns/default/order-app", usage: "clientAuth" }),
-      issueCertificate(ca, "billing-app", { san: "URI:spiffe://cluster.local/ns/other/billing-app", usage: "clientAuth" }),
-      issueCertificate(otherCa, "order-app", { san: "URI:spiffe://cluster.local/ns/default/order-app", usage: "clientAuth" }),
+      issueCertificate(ca, "order-app", {
+        san: "URI:spiffe://cluster.local/ns/default/order-app",
+        usage: "clientAuth",
+      }),
+      issueCertificate(ca, "billing-app", {
+        san: "URI:spiffe://cluster.local/ns/other/billing-app",
+        usage: "clientAuth",
+      }),
+      issueCertificate(otherCa, "order-app", {
+        san: "URI:spiffe://cluster.local/ns/default/order-app",
+        usage: "clientAuth",
+      }),
     ]);
     return {
-      dir, ca, otherCa, server, orderApp, otherNamespace, untrusted,
+      dir,
+      ca,
+      otherCa,
+      server,
+      orderApp,
+      otherNamespace,
+      untrusted,
       close: () => rm(dir, { recursive: true, force: true }),
     };
   } catch (error) {

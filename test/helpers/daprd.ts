@@ -19,4 +19,3 @@ export function describeRealDapr(title: string, body: () => void): void {
     describe.skip(title, body);
   }
 }
-

@@ -92,7 +92,11 @@ export function openRawStreams(
  * A stream body: declares one message of `declared` bytes and sends all of it but the last
  * byte; `onWritten` runs once the bytes left the client, or the stream failed.
  */
-export function halfSend(declared: number, payload: Buffer, onWritten: () => void): (stream: http2.ClientHttp2Stream) => void {
+export function halfSend(
+  declared: number,
+  payload: Buffer,
+  onWritten: () => void,
+): (stream: http2.ClientHttp2Stream) => void {
   return (stream) => {
     stream.write(grpcFrame(declared));
     stream.write(payload.subarray(0, declared - 1), () => onWritten());
@@ -109,7 +113,10 @@ export function frameFlood(count: number, frame: Buffer): (stream: http2.ClientH
 
 /** `count` TCP connections to `address` that never send a byte; counts those the server closed. */
 export function openSilentSockets(address: string, count: number): { closed(): number; close(): void } {
-  const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(":")),
+    Number(address.slice(address.lastIndexOf(":") + 1)),
+  ];
   const sockets: net.Socket[] = [];
   let closed = 0;
   for (let i = 0; i < count; i++) {

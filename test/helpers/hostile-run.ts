@@ -2,7 +2,14 @@ import { compareDelivery, type DeliveryReport } from "../../src/devtools/deliver
 import type { DevSidecar } from "../../src/devtools/dev-sidecar.js";
 import { emit, type EmitResult } from "../../src/devtools/emitter.js";
 import { generateEvents } from "../../src/devtools/sequences.js";
-import { allArrived, bridgeArgs, recorder, spawnBridge, type BridgeProcess, type ProcessTestKit } from "./bridge-process.js";
+import {
+  allArrived,
+  bridgeArgs,
+  recorder,
+  spawnBridge,
+  type BridgeProcess,
+  type ProcessTestKit,
+} from "./bridge-process.js";
 
 /** What {@link underAttack} saw. */
 export interface AttackOutcome {
@@ -40,7 +47,13 @@ export async function underAttack(
   }
   try {
     const { sent, onSent } = recorder();
-    const emitting = emit({ target: bridge.address, appId: "good-app", frames: whileAttacking(), ratePerSec: 200, onSent });
+    const emitting = emit({
+      target: bridge.address,
+      appId: "good-app",
+      frames: whileAttacking(),
+      ratePerSec: 200,
+      onSent,
+    });
     await sidecar.waitFor(1, { timeoutMs: 20_000 });
     try {
       await attack(bridge);

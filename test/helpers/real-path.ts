@@ -5,8 +5,22 @@ import { parseFrame } from "../../src/cloudevents/frame.js";
 import { toProto3Json } from "../../src/cloudevents/proto-json.js";
 import { toBase64 } from "../../src/cloudevents/base64.js";
 import { compareDelivery, type DeliveryReport, type ReceivedPayload } from "../../src/devtools/delivery-check.js";
-import { startRedis, startNats, createRabbitVhost, type TestRedis, type TestNats } from "../../src/devtools/local-brokers.js";
-import { pubsubComponent, startDaprd, subscription, writeResources, type DaprLine, type DaprResource, type TestDaprd } from "../../src/devtools/local-dapr.js";
+import {
+  startRedis,
+  startNats,
+  createRabbitVhost,
+  type TestRedis,
+  type TestNats,
+} from "../../src/devtools/local-brokers.js";
+import {
+  pubsubComponent,
+  startDaprd,
+  subscription,
+  writeResources,
+  type DaprLine,
+  type DaprResource,
+  type TestDaprd,
+} from "../../src/devtools/local-dapr.js";
 import { bridgeType, TypeName } from "../../src/proto/protos.js";
 import { decodeDelivery } from "../../src/consumer/decode-delivery.js";
 import type { Delivery } from "../../src/consumer/delivery.js";
@@ -77,9 +91,27 @@ function bridgeResources(pubsub: DaprResource): DaprResource[] {
 function subscriberResources(pubsub: DaprResource, appId: string): DaprResource[] {
   return [
     pubsub,
-    subscription(`${appId}-proto`, { pubsub: "pubsub", topic: PROTO_TOPIC, route: PROTO_ROUTE, rawPayload: true, scopes: [appId] }),
-    subscription(`${appId}-json`, { pubsub: "pubsub", topic: JSON_TOPIC, route: JSON_ROUTE, rawPayload: false, scopes: [appId] }),
-    subscription(`${appId}-dead`, { pubsub: "pubsub", topic: DEAD_LETTER_TOPIC, route: DEAD_LETTER_ROUTE, rawPayload: true, scopes: [appId] }),
+    subscription(`${appId}-proto`, {
+      pubsub: "pubsub",
+      topic: PROTO_TOPIC,
+      route: PROTO_ROUTE,
+      rawPayload: true,
+      scopes: [appId],
+    }),
+    subscription(`${appId}-json`, {
+      pubsub: "pubsub",
+      topic: JSON_TOPIC,
+      route: JSON_ROUTE,
+      rawPayload: false,
+      scopes: [appId],
+    }),
+    subscription(`${appId}-dead`, {
+      pubsub: "pubsub",
+      topic: DEAD_LETTER_TOPIC,
+      route: DEAD_LETTER_ROUTE,
+      rawPayload: true,
+      scopes: [appId],
+    }),
   ];
 }
 
@@ -100,7 +132,9 @@ export async function startRealPath(options: RealPathOptions): Promise<RealPath>
     let redis: TestRedis | undefined;
     let nats: TestNats | undefined;
     const scopes =
-      options.bridgeTopics === undefined ? {} : { publishingScopes: `${BRIDGE_APP_ID}=${options.bridgeTopics.join(",")}` };
+      options.bridgeTopics === undefined
+        ? {}
+        : { publishingScopes: `${BRIDGE_APP_ID}=${options.bridgeTopics.join(",")}` };
     let pubsub: DaprResource;
     if (broker === "redis") {
       redis = await startRedis({ persistent: options.persistentRedis ?? false });
@@ -111,7 +145,12 @@ export async function startRealPath(options: RealPathOptions): Promise<RealPath>
       nats = await startNats();
       cleanups.push(() => nats?.stop());
       await nats.createStream("bridge", [PROTO_TOPIC, JSON_TOPIC, DEAD_LETTER_TOPIC]);
-      pubsub = pubsubComponent("pubsub", "pubsub.jetstream", { natsURL: nats.url, streamName: "bridge", concurrencyMode: "single", ...scopes });
+      pubsub = pubsubComponent("pubsub", "pubsub.jetstream", {
+        natsURL: nats.url,
+        streamName: "bridge",
+        concurrencyMode: "single",
+        ...scopes,
+      });
     } else {
       const vhost = await createRabbitVhost();
       cleanups.push(() => vhost.remove());
@@ -131,7 +170,13 @@ export async function startRealPath(options: RealPathOptions): Promise<RealPath>
       cleanups.push(() => app.close());
       const resources = writeResources(subscriberResources(pubsub, appId));
       cleanups.push(resources.remove);
-      const daprd = await startDaprd({ line: options.line, appId, resourcesPath: resources.dir, appPort: app.port, appProtocol: protocol });
+      const daprd = await startDaprd({
+        line: options.line,
+        appId,
+        resourcesPath: resources.dir,
+        appPort: app.port,
+        appProtocol: protocol,
+      });
       cleanups.push(() => daprd.stop());
       subscribers.push({ app, daprd });
     }
@@ -167,23 +212,36 @@ export async function startRealPath(options: RealPathOptions): Promise<RealPath>
     writeFileSync(
       configFile,
       stringify({
-        routes: [{ name: "actors-json", filter: { prefix: { type: "io.dapr.actors." } }, topic: JSON_TOPIC, format: "json" }],
+        routes: [
+          { name: "actors-json", filter: { prefix: { type: "io.dapr.actors." } }, topic: JSON_TOPIC, format: "json" },
+        ],
         ...options.bridgeConfig,
       }),
     );
     const spoolDir = path.join(spool.dir, "spool");
     const bridge = await spawnBridge([
-      "--config", configFile,
-      "--listen", "127.0.0.1:0",
-      "--metrics-listen", "",
-      "--dapr-grpc-endpoint", endpoint,
-      "--spool-dir", spoolDir,
-      "--pubsub", "pubsub",
-      "--topic", PROTO_TOPIC,
-      "--dead-letter-topic", DEAD_LETTER_TOPIC,
-      "--log-level", "info",
-      "--retry-initial-backoff", "20ms",
-      "--retry-max-backoff", "1s",
+      "--config",
+      configFile,
+      "--listen",
+      "127.0.0.1:0",
+      "--metrics-listen",
+      "",
+      "--dapr-grpc-endpoint",
+      endpoint,
+      "--spool-dir",
+      spoolDir,
+      "--pubsub",
+      "pubsub",
+      "--topic",
+      PROTO_TOPIC,
+      "--dead-letter-topic",
+      DEAD_LETTER_TOPIC,
+      "--log-level",
+      "info",
+      "--retry-initial-backoff",
+      "20ms",
+      "--retry-max-backoff",
+      "1s",
       ...(options.bridgeFlags ?? []),
     ]);
     cleanups.push(async () => {
@@ -215,7 +273,8 @@ export function deliveriesOf(subscriber: RealSubscriber, route: string): AppDeli
  * `data`; HTTP subscribers get a CloudEvent daprd made around them, with the bytes in `data_base64`.
  */
 export function rawCloudEventBytes(delivery: AppDelivery): ReceivedPayload {
-  if (delivery.headers["content-type"] === undefined) return { data: delivery.body, contentType: "application/cloudevents+protobuf" };
+  if (delivery.headers["content-type"] === undefined)
+    return { data: delivery.body, contentType: "application/cloudevents+protobuf" };
   const envelope = JSON.parse(delivery.body.toString("utf8")) as { data_base64?: unknown };
   if (typeof envelope.data_base64 !== "string") {
     throw new Error(`a raw HTTP delivery without data_base64: ${delivery.body.toString("utf8").slice(0, 300)}`);
@@ -225,7 +284,8 @@ export function rawCloudEventBytes(delivery: AppDelivery): ReceivedPayload {
 
 /** What the consumer helper makes of one delivery, as a subscriber would call it. */
 export function consumerDecode(delivery: AppDelivery): Delivery {
-  if (delivery.headers["content-type"] !== undefined) return decodeDelivery(JSON.parse(delivery.body.toString("utf8")) as object);
+  if (delivery.headers["content-type"] !== undefined)
+    return decodeDelivery(JSON.parse(delivery.body.toString("utf8")) as object);
   if (delivery.route === JSON_ROUTE) {
     // gRPC, plain subscription: daprd sends the envelope's attributes beside the JSON `data`.
     const envelope = delivery.envelope ?? {};
@@ -244,7 +304,10 @@ export function consumerDecode(delivery: AppDelivery): Delivery {
 }
 
 /** The workflow (protobuf topic) and actor (JSON topic) frames of what an emitter sent. */
-export function splitSent(sent: readonly (SentFrame & { family: string })[]): { workflows: SentFrame[]; actors: SentFrame[] } {
+export function splitSent(sent: readonly (SentFrame & { family: string })[]): {
+  workflows: SentFrame[];
+  actors: SentFrame[];
+} {
   return {
     workflows: sent.filter((frame) => frame.family === "workflow"),
     actors: sent.filter((frame) => frame.family === "actor"),
@@ -260,7 +323,9 @@ export function compareRaw(sent: readonly SentFrame[], deliveries: readonly AppD
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) =>
     item !== null && typeof item === "object" && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : item,
   );
 }

@@ -66,7 +66,13 @@ export async function startHttpSubscriber(): Promise<SubscriberApp> {
       } catch {
         // a raw body that is not JSON: the topic is not in it
       }
-      deliveries.push({ route: url, topic, contentType: request.headers["content-type"] ?? "", body, headers: request.headers });
+      deliveries.push({
+        route: url,
+        topic,
+        contentType: request.headers["content-type"] ?? "",
+        body,
+        headers: request.headers,
+      });
       response.writeHead(200, { "content-type": "application/json" }).end('{"status":"SUCCESS"}');
     });
   });
@@ -123,7 +129,8 @@ export async function startGrpcSubscriber(): Promise<SubscriberApp> {
       responseStream: false,
       requestSerialize: (value: unknown) => Buffer.from(request.encode(request.fromObject(value as object)).finish()),
       requestDeserialize: (bytes: Buffer) => request.toObject(request.decode(bytes), { defaults: true, longs: Number }),
-      responseSerialize: (value: unknown) => Buffer.from(response.encode(response.fromObject(value as object)).finish()),
+      responseSerialize: (value: unknown) =>
+        Buffer.from(response.encode(response.fromObject(value as object)).finish()),
       responseDeserialize: (bytes: Buffer) => response.toObject(response.decode(bytes), { defaults: true }),
     };
     implementation[method.name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
@@ -161,7 +168,9 @@ export async function startGrpcSubscriber(): Promise<SubscriberApp> {
   }
   server.addService(definition, implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error))),
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
+      error === null ? resolve(bound) : reject(error),
+    ),
   );
   return {
     port,

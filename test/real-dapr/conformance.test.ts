@@ -2,9 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { DevSidecar } from "../../src/devtools/dev-sidecar.js";
 import { startRedis, type TestRedis } from "../../src/devtools/local-brokers.js";
-import { pubsubComponent, realDaprSupport, startDaprd, writeResources, type DaprLine, type TestDaprd } from "../../src/devtools/local-dapr.js";
+import {
+  pubsubComponent,
+  realDaprSupport,
+  startDaprd,
+  writeResources,
+  type DaprLine,
+  type TestDaprd,
+} from "../../src/devtools/local-dapr.js";
 import { stopAllProcesses, waitFor } from "../../src/devtools/local-processes.js";
-import { daprMethodCodec, type DaprRuntimeMethod, type DaprRuntimeMethods } from "../../src/publish/dapr-runtime-client.js";
+import {
+  daprMethodCodec,
+  type DaprRuntimeMethod,
+  type DaprRuntimeMethods,
+} from "../../src/publish/dapr-runtime-client.js";
 import { describeRealDapr } from "../helpers/daprd.js";
 
 // One conformance suite, run against the dev sidecar and against real daprd, of both lines, so that
@@ -66,11 +77,21 @@ function sorted(buffers: readonly Buffer[]): Buffer[] {
 
 const PAYLOADS = [Buffer.from([0x0a, 0x03, 0x61, 0x62, 0x63, 0x00, 0xff]), Buffer.from([0x12, 0x00, 0x80, 0x01])];
 
-function bulk(topic: string, requestMetadata: Record<string, string>, entryMetadata: Record<string, string>, contentType = "application/cloudevents+protobuf") {
+function bulk(
+  topic: string,
+  requestMetadata: Record<string, string>,
+  entryMetadata: Record<string, string>,
+  contentType = "application/cloudevents+protobuf",
+) {
   return {
     pubsub_name: "pubsub",
     topic,
-    entries: PAYLOADS.map((event, index) => ({ entry_id: String(index), event, content_type: contentType, metadata: entryMetadata })),
+    entries: PAYLOADS.map((event, index) => ({
+      entry_id: String(index),
+      event,
+      content_type: contentType,
+      metadata: entryMetadata,
+    })),
     metadata: requestMetadata,
   };
 }
@@ -97,7 +118,10 @@ async function devTarget(version: string): Promise<Target> {
 async function realTarget(line: DaprLine): Promise<Target> {
   const redis: TestRedis = await startRedis();
   const resources = writeResources([
-    pubsubComponent("pubsub", "pubsub.redis", { redisHost: redis.address, publishingScopes: `${APP_ID}=${ALLOWED.join(",")}` }),
+    pubsubComponent("pubsub", "pubsub.redis", {
+      redisHost: redis.address,
+      publishingScopes: `${APP_ID}=${ALLOWED.join(",")}`,
+    }),
   ]);
   const daprd: TestDaprd = await startDaprd({ line, appId: APP_ID, resourcesPath: resources.dir, apiToken: TOKEN });
   return {
@@ -110,9 +134,14 @@ async function realTarget(line: DaprLine): Promise<Target> {
     healBroker: async () => {
       await redis.restart();
       // daprd's Redis client reconnects on its own; wait until a publish goes through again.
-      await waitFor(async () => (await call(daprd.grpcAddress, "PublishEvent", single("outage", { rawPayload: "true" }))).code === GrpcStatus.OK, {
-        what: "daprd publishing to Redis again",
-      });
+      await waitFor(
+        async () =>
+          (await call(daprd.grpcAddress, "PublishEvent", single("outage", { rawPayload: "true" }))).code ===
+          GrpcStatus.OK,
+        {
+          what: "daprd publishing to Redis again",
+        },
+      );
     },
     close: async () => {
       await daprd.stop();
@@ -123,7 +152,13 @@ async function realTarget(line: DaprLine): Promise<Target> {
 }
 
 function single(topic: string, metadata: Record<string, string>) {
-  return { pubsub_name: "pubsub", topic, data: PAYLOADS[0] as Buffer, data_content_type: "application/cloudevents+protobuf", metadata };
+  return {
+    pubsub_name: "pubsub",
+    topic,
+    data: PAYLOADS[0] as Buffer,
+    data_content_type: "application/cloudevents+protobuf",
+    metadata,
+  };
 }
 
 /** The cases, the same for every target. */
@@ -143,19 +178,34 @@ function conformanceCases(version: string, start: () => Promise<Target>): void {
     expect(result.response?.runtime_version).toBe(version);
   });
 
-  it(stable ? "BulkPublishEvent (stable) publishes" : "BulkPublishEvent is absent: the proxy's UNKNOWN, not UNIMPLEMENTED", async () => {
-    const result = await call(target.address, "BulkPublishEvent", bulk("raw-bulk", { rawPayload: "true" }, { partitionKey: "k" }));
-    if (stable) {
-      expect(result.code).toBe(GrpcStatus.OK);
-      expect(result.response?.failedEntries).toEqual([]);
-    } else {
-      expect(result.code).toBe(GrpcStatus.UNKNOWN);
-      expect(result.details).toMatch(/failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found/);
-    }
-  });
+  it(
+    stable
+      ? "BulkPublishEvent (stable) publishes"
+      : "BulkPublishEvent is absent: the proxy's UNKNOWN, not UNIMPLEMENTED",
+    async () => {
+      const result = await call(
+        target.address,
+        "BulkPublishEvent",
+        bulk("raw-bulk", { rawPayload: "true" }, { partitionKey: "k" }),
+      );
+      if (stable) {
+        expect(result.code).toBe(GrpcStatus.OK);
+        expect(result.response?.failedEntries).toEqual([]);
+      } else {
+        expect(result.code).toBe(GrpcStatus.UNKNOWN);
+        expect(result.details).toMatch(
+          /failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found/,
+        );
+      }
+    },
+  );
 
   it("request-level rawPayload: the broker gets the bytes as sent, bulk and single", async () => {
-    const bulkResult = await call(target.address, "BulkPublishEventAlpha1", bulk("raw-bulk", { rawPayload: "true" }, { partitionKey: "k" }));
+    const bulkResult = await call(
+      target.address,
+      "BulkPublishEventAlpha1",
+      bulk("raw-bulk", { rawPayload: "true" }, { partitionKey: "k" }),
+    );
     expect(bulkResult.code).toBe(GrpcStatus.OK);
     const singleResult = await call(target.address, "PublishEvent", single("raw-single", { rawPayload: "true" }));
     expect(singleResult.code).toBe(GrpcStatus.OK);
@@ -165,7 +215,11 @@ function conformanceCases(version: string, start: () => Promise<Target>): void {
   });
 
   it("rawPayload on the entry only: the broker gets daprd's com.dapr.event.sent JSON envelope", async () => {
-    const result = await call(target.address, "BulkPublishEventAlpha1", bulk("wrapped", {}, { rawPayload: "true", partitionKey: "k" }));
+    const result = await call(
+      target.address,
+      "BulkPublishEventAlpha1",
+      bulk("wrapped", {}, { rawPayload: "true", partitionKey: "k" }),
+    );
     expect(result.code).toBe(GrpcStatus.OK);
     const published = await target.published("wrapped");
     expect(published).toHaveLength(2);
@@ -174,7 +228,20 @@ function conformanceCases(version: string, start: () => Promise<Target>): void {
     sorted(PAYLOADS).forEach((payload, index) => {
       const envelope = envelopes[index] as Record<string, unknown>;
       expect(Object.keys(envelope).sort()).toEqual(
-        ["data_base64", "datacontenttype", "id", "pubsubname", "source", "specversion", "time", "topic", "traceid", "traceparent", "tracestate", "type"].sort(),
+        [
+          "data_base64",
+          "datacontenttype",
+          "id",
+          "pubsubname",
+          "source",
+          "specversion",
+          "time",
+          "topic",
+          "traceid",
+          "traceparent",
+          "tracestate",
+          "type",
+        ].sort(),
       );
       expect(envelope).toMatchObject({
         type: "com.dapr.event.sent",
@@ -189,11 +256,25 @@ function conformanceCases(version: string, start: () => Promise<Target>): void {
   });
 
   it("a JSON CloudEvent entry is kept, with topic and pubsubname set and its own traceid", async () => {
-    const event = { specversion: "1.0", id: "e1", source: "/s", type: "t", traceid: "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01", data: { a: 1 } };
+    const event = {
+      specversion: "1.0",
+      id: "e1",
+      source: "/s",
+      type: "t",
+      traceid: "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01",
+      data: { a: 1 },
+    };
     const request = {
       pubsub_name: "pubsub",
       topic: "json-entry",
-      entries: [{ entry_id: "0", event: Buffer.from(JSON.stringify(event)), content_type: "application/cloudevents+json", metadata: { partitionKey: "k" } }],
+      entries: [
+        {
+          entry_id: "0",
+          event: Buffer.from(JSON.stringify(event)),
+          content_type: "application/cloudevents+json",
+          metadata: { partitionKey: "k" },
+        },
+      ],
       metadata: {},
     };
     expect((await call(target.address, "BulkPublishEventAlpha1", request)).code).toBe(GrpcStatus.OK);
@@ -209,14 +290,23 @@ function conformanceCases(version: string, start: () => Promise<Target>): void {
   });
 
   it("a wrong API token: UNAUTHENTICATED", async () => {
-    const result = await call(target.address, "PublishEvent", single("raw-single", { rawPayload: "true" }), "wrong-token");
+    const result = await call(
+      target.address,
+      "PublishEvent",
+      single("raw-single", { rawPayload: "true" }),
+      "wrong-token",
+    );
     expect(result.code).toBe(GrpcStatus.UNAUTHENTICATED);
   });
 
   it("the broker down: INTERNAL for bulk and single publishes (no failedEntries over gRPC), then publishing again", async () => {
     await target.breakBroker();
     try {
-      const bulkResult = await call(target.address, "BulkPublishEventAlpha1", bulk("outage", { rawPayload: "true" }, {}));
+      const bulkResult = await call(
+        target.address,
+        "BulkPublishEventAlpha1",
+        bulk("outage", { rawPayload: "true" }, {}),
+      );
       expect(bulkResult.code).toBe(GrpcStatus.INTERNAL);
       expect(bulkResult.response).toBeUndefined();
       const singleResult = await call(target.address, "PublishEvent", single("outage", { rawPayload: "true" }));
@@ -225,7 +315,9 @@ function conformanceCases(version: string, start: () => Promise<Target>): void {
     } finally {
       await target.healBroker();
     }
-    expect((await call(target.address, "PublishEvent", single("outage", { rawPayload: "true" }))).code).toBe(GrpcStatus.OK);
+    expect((await call(target.address, "PublishEvent", single("outage", { rawPayload: "true" }))).code).toBe(
+      GrpcStatus.OK,
+    );
   }, 60_000);
 }
 

@@ -36,7 +36,15 @@ const COUNT = 300;
 /** Starts a paced emitter; `sent` grows as frames are written. */
 function startEmitting(target: string): { sent: TrackedFrame[]; done: Promise<EmitResult> } {
   const record = recorder();
-  const done = emit({ target, streams: 2, count: COUNT / 2, seed: 11, ratePerSec: RATE, appId: "orders", onSent: record.onSent });
+  const done = emit({
+    target,
+    streams: 2,
+    count: COUNT / 2,
+    seed: 11,
+    ratePerSec: RATE,
+    appId: "orders",
+    onSent: record.onSent,
+  });
   return { sent: record.sent, done };
 }
 
@@ -53,7 +61,10 @@ async function expectEverythingDelivered(real: RealPath, sent: readonly TrackedF
   );
   const raw = compareRaw(workflows, deliveriesOf(subscriber, PROTO_ROUTE));
   const json = compareJson(actors, deliveriesOf(subscriber, JSON_ROUTE));
-  expect({ missing: raw.missing + json.missing, unexpected: raw.unexpected + json.unexpected }).toEqual({ missing: 0, unexpected: 0 });
+  expect({ missing: raw.missing + json.missing, unexpected: raw.unexpected + json.unexpected }).toEqual({
+    missing: 0,
+    unexpected: 0,
+  });
   expect([...raw.outOfOrderKeys, ...json.outOfOrderKeys]).toEqual([]);
   expect(deliveriesOf(subscriber, DEAD_LETTER_ROUTE)).toHaveLength(0);
   expect(readSpoolRows(real.spoolDir).filter((row) => row.state === "dead")).toHaveLength(0);

@@ -61,19 +61,32 @@ async function deliverAndCompare(broker: BrokerKind, line: (typeof DAPR_LINES)[n
           deliveriesOf(subscriber, PROTO_ROUTE).length >= workflows.length &&
           deliveriesOf(subscriber, JSON_ROUTE).length >= actors.length,
       ),
-    { what: `every subscriber to receive ${workflows.length} workflow and ${actors.length} actor events`, timeoutMs: 60_000 },
+    {
+      what: `every subscriber to receive ${workflows.length} workflow and ${actors.length} actor events`,
+      timeoutMs: 60_000,
+    },
   );
 
   for (const subscriber of subscribers) {
     const raw = compareRaw(workflows, deliveriesOf(subscriber, PROTO_ROUTE));
-    expect({ protocol: subscriber.app.protocol, missing: raw.missing, unexpected: raw.unexpected, outOfOrder: raw.outOfOrderKeys }).toEqual({
+    expect({
+      protocol: subscriber.app.protocol,
+      missing: raw.missing,
+      unexpected: raw.unexpected,
+      outOfOrder: raw.outOfOrderKeys,
+    }).toEqual({
       protocol: subscriber.app.protocol,
       missing: 0,
       unexpected: 0,
       outOfOrder: [],
     });
     const json = compareJson(actors, deliveriesOf(subscriber, JSON_ROUTE));
-    expect({ protocol: subscriber.app.protocol, missing: json.missing, unexpected: json.unexpected, outOfOrder: json.outOfOrderKeys }).toEqual({
+    expect({
+      protocol: subscriber.app.protocol,
+      missing: json.missing,
+      unexpected: json.unexpected,
+      outOfOrder: json.outOfOrderKeys,
+    }).toEqual({
       protocol: subscriber.app.protocol,
       missing: 0,
       unexpected: 0,
@@ -97,7 +110,14 @@ describeRealDapr("real daprd: the whole path, byte for byte", () => {
       bridgeFlags: ["--max-attempts", "3"],
     });
     const record = recorder();
-    await emit({ target: path.bridge.address, streams: 1, count: 120, seed: 3, appId: "orders", onSent: record.onSent });
+    await emit({
+      target: path.bridge.address,
+      streams: 1,
+      count: 120,
+      seed: 3,
+      appId: "orders",
+      onSent: record.onSent,
+    });
     const { workflows, actors } = splitSent(record.sent);
     const [subscriber] = path.subscribers;
     if (subscriber === undefined) throw new Error("no subscriber");

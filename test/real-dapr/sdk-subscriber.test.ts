@@ -59,7 +59,9 @@ describeRealDapr("real daprd: an @dapr/dapr DaprServer subscriber with decodeSdk
         "events",
         { rawPayload: true },
       );
-      const resources = writeResources([pubsubComponent("pubsub", "pubsub.redis", { redisHost: path.redis?.address ?? "", concurrency: "1" })]);
+      const resources = writeResources([
+        pubsubComponent("pubsub", "pubsub.redis", { redisHost: path.redis?.address ?? "", concurrency: "1" }),
+      ]);
       cleanups.push(() => Promise.resolve(resources.remove()));
       // Stopped after its sidecar (cleanups run in reverse): a gRPC server waits for daprd's calls.
       cleanups.push(async () => {
@@ -81,9 +83,19 @@ describeRealDapr("real daprd: an @dapr/dapr DaprServer subscriber with decodeSdk
       await serverStarted;
 
       const record = recorder();
-      await emit({ target: path.bridge.address, streams: 2, count: 100, seed: 5, appId: "orders", onSent: record.onSent });
+      await emit({
+        target: path.bridge.address,
+        streams: 2,
+        count: 100,
+        seed: 5,
+        appId: "orders",
+        onSent: record.onSent,
+      });
       const { actors } = splitSent(record.sent);
-      await waitFor(() => decoded.length + failures.length >= actors.length, { what: `${actors.length} SDK callbacks`, timeoutMs: 60_000 });
+      await waitFor(() => decoded.length + failures.length >= actors.length, {
+        what: `${actors.length} SDK callbacks`,
+        timeoutMs: 60_000,
+      });
       expect(failures).toEqual([]);
       // compareJson decodes deliveries itself; hand it the SDK-decoded events as JSON CloudEvents.
       const asDeliveries: AppDelivery[] = decoded.map((delivery) => ({

@@ -16,11 +16,19 @@ const files = {
   },
 };
 
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number | undefined }> {
+async function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ stdout: string; stderr: string; code: number | undefined }> {
   let stdout = "";
   let stderr = "";
   let code: number | undefined;
-  const cmd = configCommand({ stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env, setExitCode: (c) => (code = c) });
+  const cmd = configCommand({
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    env,
+    setExitCode: (c) => (code = c),
+  });
   cmd.exitOverride();
   await cmd.parseAsync(args, { from: "user" });
   return { stdout, stderr, code };
@@ -48,10 +56,19 @@ describe("config check", () => {
 describe("config print", () => {
   it("prints the effective config as YAML with secrets masked", async () => {
     const file = files.write("print.yaml", "topic: from-file\n");
-    const result = await run(["print", "--config", file, "--drain-timeout", "3s"], { BRIDGE_PUBSUB: "kafka", DAPR_API_TOKEN: "file-token" });
+    const result = await run(["print", "--config", file, "--drain-timeout", "3s"], {
+      BRIDGE_PUBSUB: "kafka",
+      DAPR_API_TOKEN: "file-token",
+    });
     expect(result.code).toBe(0);
     const printed = parse(result.stdout) as Record<string, unknown>;
-    expect(printed).toMatchObject({ topic: "from-file", pubsub: "kafka", deadLetterPubsub: "kafka", drainTimeoutMs: 3000, daprApiToken: "***" });
+    expect(printed).toMatchObject({
+      topic: "from-file",
+      pubsub: "kafka",
+      deadLetterPubsub: "kafka",
+      drainTimeoutMs: 3000,
+      daprApiToken: "***",
+    });
     expect(result.stdout).not.toContain("file-token");
   });
 

@@ -42,15 +42,26 @@ export function devSidecarOptionsFromFlags(
   if (tryParseHostPort(flags.listen) === undefined) throw invalidFlag("--listen", "HOST:PORT", flags.listen);
   const faults: { -readonly [K in keyof DevSidecarFaults]?: DevSidecarFaults[K] } = {};
   if (flags.failureRate !== undefined) {
-    faults.failureRate = numberFlag("--failure-rate", flags.failureRate, "a number from 0 to 1", (v) => v >= 0 && v <= 1);
+    faults.failureRate = numberFlag(
+      "--failure-rate",
+      flags.failureRate,
+      "a number from 0 to 1",
+      (v) => v >= 0 && v <= 1,
+    );
   }
   if (flags.failureCode !== undefined) {
     const code = parseGrpcStatus(flags.failureCode);
-    if (code === undefined) throw invalidFlag("--failure-code", "a gRPC status name (UNAVAILABLE) or number 1-16", flags.failureCode);
+    if (code === undefined)
+      throw invalidFlag("--failure-code", "a gRPC status name (UNAVAILABLE) or number 1-16", flags.failureCode);
     faults.failureCode = code;
   }
   if (flags.latencyMs !== undefined) {
-    faults.latencyMs = numberFlag("--latency-ms", flags.latencyMs, "milliseconds, 0 or more", (v) => Number.isFinite(v) && v >= 0);
+    faults.latencyMs = numberFlag(
+      "--latency-ms",
+      flags.latencyMs,
+      "milliseconds, 0 or more",
+      (v) => Number.isFinite(v) && v >= 0,
+    );
   }
   let apiToken: string | undefined;
   if (flags.apiTokenEnv !== undefined) {
@@ -63,7 +74,8 @@ export function devSidecarOptionsFromFlags(
   if (flags.brokerDown !== undefined) faults.brokerDown = flags.brokerDown;
   if (flags.rejectTopics !== undefined) {
     const topics = flags.rejectTopics.split(",").map((t) => t.trim());
-    if (topics.some((t) => t === "")) throw invalidFlag("--reject-topics", "comma-separated topic names", flags.rejectTopics);
+    if (topics.some((t) => t === ""))
+      throw invalidFlag("--reject-topics", "comma-separated topic names", flags.rejectTopics);
     faults.rejectTopics = Object.fromEntries(topics.map((t) => [t, GrpcStatus.PERMISSION_DENIED]));
   }
   if (flags.daprVersion !== undefined && !/^\S+$/.test(flags.daprVersion)) {
@@ -108,10 +120,16 @@ export function devSidecarCommand(): Command {
     .option("--failure-rate <rate>", "share of publish calls that fail, 0..1")
     .option("--failure-code <status>", "gRPC status of injected failures (name or number)", "UNAVAILABLE")
     .option("--latency-ms <ms>", "delay before answering a publish call")
-    .option("--api-token-env [name]", "require the dapr-api-token held by this environment variable (default DAPR_API_TOKEN)")
+    .option(
+      "--api-token-env [name]",
+      "require the dapr-api-token held by this environment variable (default DAPR_API_TOKEN)",
+    )
     .option("--seed <n>", "seed of the failure draws, for reproducible runs")
     .option("--broker-down", "fail every publish with INTERNAL, as daprd does when its broker is down")
-    .option("--reject-topics <topics>", "comma-separated topics refused with PERMISSION_DENIED, as daprd's publishingScopes do")
+    .option(
+      "--reject-topics <topics>",
+      "comma-separated topics refused with PERMISSION_DENIED, as daprd's publishingScopes do",
+    )
     .option(
       "--dapr-version <version>",
       "daprd release to behave as: GetMetadata's runtime_version; before 1.17 BulkPublishEvent answers daprd's proxy UNKNOWN",

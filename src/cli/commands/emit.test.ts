@@ -53,7 +53,9 @@ async function countingSink(): Promise<{ target: string; frames: () => number }>
     },
   );
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e === null ? resolve(p) : reject(e))),
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e === null ? resolve(p) : reject(e),
+    ),
   );
   return { target: `127.0.0.1:${port}`, frames: () => frames };
 }
@@ -64,7 +66,9 @@ describe("emit command", () => {
     const result = await run(["--target", sink.target, "--count", "40", "--streams", "2"]);
     expect(result.exitCode).toBe(0);
     expect(sink.frames()).toBe(80);
-    expect(result.out).toMatch(/^sent 80 events on 2 stream\(s\) in \d+\.\d\d s \(\d+ events\/s\)\nacknowledged: yes \(2\/2 streams\)\n$/);
+    expect(result.out).toMatch(
+      /^sent 80 events on 2 stream\(s\) in \d+\.\d\d s \(\d+ events\/s\)\nacknowledged: yes \(2\/2 streams\)\n$/,
+    );
   });
 
   it("exits 1 naming the gRPC error when the stream is not acknowledged", async () => {

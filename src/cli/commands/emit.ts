@@ -39,11 +39,31 @@ export function emitOptionsFromFlags(flags: EmitFlags): EmitterOptions {
   if (method === undefined) throw invalidFlag("--method", SINK_METHODS.join(" | "), flags.method);
   if (flags.appId === "") throw invalidFlag("--app-id", "a non-empty app id", flags.appId);
   if (flags.namespace === "") throw invalidFlag("--namespace", "a non-empty namespace", flags.namespace);
-  const count = numberFlag("--count", flags.count, "an integer, 0 or more, per stream", (v) => Number.isSafeInteger(v) && v >= 0);
-  const streams = numberFlag("--streams", flags.streams, "an integer, 1 or more", (v) => Number.isSafeInteger(v) && v >= 1);
-  const ratePerSec = numberFlag("--rate", flags.rate, "events per second, 0 (unpaced) or more", (v) => Number.isFinite(v) && v >= 0);
+  const count = numberFlag(
+    "--count",
+    flags.count,
+    "an integer, 0 or more, per stream",
+    (v) => Number.isSafeInteger(v) && v >= 0,
+  );
+  const streams = numberFlag(
+    "--streams",
+    flags.streams,
+    "an integer, 1 or more",
+    (v) => Number.isSafeInteger(v) && v >= 1,
+  );
+  const ratePerSec = numberFlag(
+    "--rate",
+    flags.rate,
+    "events per second, 0 (unpaced) or more",
+    (v) => Number.isFinite(v) && v >= 0,
+  );
   const seed = numberFlag("--seed", flags.seed, "an integer", (v) => Number.isSafeInteger(v));
-  const workflowRatio = numberFlag("--workflow-ratio", flags.workflowRatio, "a number from 0 to 1", (v) => v >= 0 && v <= 1);
+  const workflowRatio = numberFlag(
+    "--workflow-ratio",
+    flags.workflowRatio,
+    "a number from 0 to 1",
+    (v) => v >= 0 && v <= 1,
+  );
   return {
     target: flags.target,
     method,
@@ -67,7 +87,8 @@ export function formatEmitSummary(result: EmitResult): string {
     `acknowledged: ${result.acknowledged ? "yes" : "no"} (${acknowledged}/${result.streams.length} streams)`,
   ];
   for (const stream of result.streams) {
-    if (stream.error !== undefined) lines.push(`  stream ${stream.stream}: ${stream.error.code}: ${stream.error.message}`);
+    if (stream.error !== undefined)
+      lines.push(`  stream ${stream.stream}: ${stream.error.code}: ${stream.error.message}`);
   }
   return lines.join("\n") + "\n";
 }
@@ -111,8 +132,12 @@ export function emitCommand(): Command {
       const output = command.configureOutput();
       (output.writeOut ?? ((text: string) => process.stdout.write(text)))(formatEmitSummary(result));
       if (!result.acknowledged) {
-        const reason = result.error === undefined ? "no EventResponse" : `${result.error.code}: ${result.error.message}`;
-        command.error(`error: not acknowledged by ${options.target}: ${reason}`, { exitCode: 1, code: "dapr-event-bridge.notAcknowledged" });
+        const reason =
+          result.error === undefined ? "no EventResponse" : `${result.error.code}: ${result.error.message}`;
+        command.error(`error: not acknowledged by ${options.target}: ${reason}`, {
+          exitCode: 1,
+          code: "dapr-event-bridge.notAcknowledged",
+        });
       }
     });
 }

@@ -13,8 +13,9 @@ import { exitWith } from "../exit.js";
  * either way: it stays in the spool for the next start.
  */
 export function runCommand(): Command {
-  const command = new Command("run")
-    .description("run the bridge: receive Dapr's event stream and publish CloudEvents through Dapr PubSub");
+  const command = new Command("run").description(
+    "run the bridge: receive Dapr's event stream and publish CloudEvents through Dapr PubSub",
+  );
   addConfigOptions(command);
   command.action(async (flags: Record<string, unknown>) => {
     const config = resolveConfig({ flags, env: process.env });

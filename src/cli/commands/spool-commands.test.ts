@@ -104,7 +104,13 @@ describe("spool and dead-letters commands", () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    const closed = await run(spoolCommand(), ["stats", "--spool-dir", dir, "--metrics-url", "http://127.0.0.1:9/metrics"]);
+    const closed = await run(spoolCommand(), [
+      "stats",
+      "--spool-dir",
+      dir,
+      "--metrics-url",
+      "http://127.0.0.1:9/metrics",
+    ]);
     expect(closed.out).toMatch(/in flight\s+unknown \(no bridge answered at http:\/\/127\.0\.0\.1:9\/metrics\)\n/);
   });
 
@@ -133,7 +139,13 @@ describe("spool and dead-letters commands", () => {
   });
 
   it("dead-letters replay moves them back to pending", async () => {
-    const replayed = await run(deadLettersCommand(), ["replay", "--spool-dir", dir, "--type", "io.dapr.actors.invoked"]);
+    const replayed = await run(deadLettersCommand(), [
+      "replay",
+      "--spool-dir",
+      dir,
+      "--type",
+      "io.dapr.actors.invoked",
+    ]);
     expect(replayed.out).toMatch(/^Replayed 1 dead letters/);
     const stats = await run(spoolCommand(), ["stats", "--spool-dir", dir, "--json"]);
     expect(JSON.parse(stats.out)).toMatchObject({ pending: 2, dead: 1 });

@@ -115,7 +115,10 @@ export function spoolCommand(): Command {
         const rows: Array<[string, string]> = [
           ["spool", stats.file],
           ["pending", String(stats.pending)],
-          ["in flight", inFlight === undefined ? `unknown (no bridge answered at ${flags.metricsUrl})` : String(inFlight)],
+          [
+            "in flight",
+            inFlight === undefined ? `unknown (no bridge answered at ${flags.metricsUrl})` : String(inFlight),
+          ],
           ["dead", String(stats.dead)],
           ["bytes", `${formatBytes(stats.bytes)} (${stats.bytes})`],
           ["oldest pending", oldestPendingAgeMs === null ? "-" : `${formatAge(oldestPendingAgeMs)} ago`],

@@ -217,7 +217,8 @@ export function walkPlan(type: protobuf.Type): WalkPlan {
   plans.set(type, plan); // before the fields: message types may nest themselves
   for (const field of type.fieldsArray) {
     field.resolve();
-    if (field.delimited) throw new Error(`${type.fullName}.${field.name} is a group; the attribute scan cannot walk it`);
+    if (field.delimited)
+      throw new Error(`${type.fullName}.${field.name} is a group; the attribute scan cannot walk it`);
     const resolved = field.resolvedType;
     const nested = resolved instanceof protobuf.Type ? walkPlan(resolved) : undefined;
     const scalarType = resolved instanceof Enum ? "int32" : field.type;

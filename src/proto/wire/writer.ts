@@ -188,7 +188,8 @@ export class PbWriter {
    * @throws Error when the bytes written differ from the size given: a sizing bug.
    */
   finish(): Buffer {
-    if (this.pos !== this.buf.length) throw new Error(`protobuf writer sized ${this.buf.length} bytes but wrote ${this.pos}`);
+    if (this.pos !== this.buf.length)
+      throw new Error(`protobuf writer sized ${this.buf.length} bytes but wrote ${this.pos}`);
     return this.buf;
   }
 
