@@ -1,5 +1,3 @@
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Bridge } from "../src/bridge.js";
 import { compareDelivery } from "../src/devtools/delivery-check.js";
@@ -11,6 +9,7 @@ import { parsePrometheusText } from "../src/observability/prometheus-text.js";
 import { allArrived, recorder } from "./helpers/bridge-process.js";
 import { tempDir, testConfig } from "./helpers/config.js";
 import { waitUntil } from "./helpers/pipeline.js";
+import { captureLogs } from "./helpers/log-capture.js";
 
 // Issue 12 item 11: a wrong API token (UNAUTHENTICATED from the bridge's sidecar) dead-lettered
 // events. It is a fault of the bridge's configuration: events wait in the spool until it is fixed.
@@ -20,15 +19,8 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: "info" }, sink), lines };
+function capture(): ReturnType<typeof captureLogs> {
+  return captureLogs("info");
 }
 
 describe("a wrong API token", () => {

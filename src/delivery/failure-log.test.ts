@@ -1,18 +1,10 @@
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { FailureLog, isOutage } from "./failure-log.js";
+import { captureLogs } from "../../test/helpers/log-capture.js";
 
-function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: "info" }, sink), lines };
+function capture(): ReturnType<typeof captureLogs> {
+  return captureLogs("info");
 }
 
 const target = { pubsub: "pubsub", topic: "dapr-events" };

@@ -1,11 +1,11 @@
 import { connect, type Socket } from "node:net";
-import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BridgeStatus } from "../bridge.js";
 import type { BridgeConfig } from "../config/bridge-config.js";
 import { ErrorCode } from "../errors/bridge-error.js";
 import { resolveHttpLimits } from "./http-limits.js";
+import { captureLogs } from "../../test/helpers/log-capture.js";
 import {
   startObservability,
   type ObservabilityOptions,
@@ -52,15 +52,8 @@ async function raw(address: string, bytes = ""): Promise<RawConnection> {
   return { socket, received: () => data, closed, isClosed: () => isClosed };
 }
 
-function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: "debug" }, sink), lines };
+function capture(): ReturnType<typeof captureLogs> {
+  return captureLogs("debug");
 }
 
 async function start(logger: pino.Logger, options: ObservabilityOptions = {}): Promise<ObservabilityServer> {
