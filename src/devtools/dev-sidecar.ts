@@ -11,11 +11,13 @@ import { parseHostPort } from "../config/host-port.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import {
   daprMethodCodec,
+  unaryMethodDefinition,
   type BulkPublishRequest,
   type BulkPublishResponse,
   type DaprRuntimeMethod,
   type DaprRuntimeMethods,
   type GetMetadataResponse,
+  type MethodCodec,
   type PublishEventRequest,
 } from "../publish/dapr-runtime-client.js";
 import { PUBLISH_METHODS, sidecarHasMethod } from "../publish/runtime-version.js";
@@ -140,16 +142,7 @@ export class DevSidecar {
     const implementation: UntypedServiceImplementation = {};
     for (const method of methods) {
       const codec = daprMethodCodec(method);
-      definition[method] = {
-        path: codec.path,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: codec.serializeRequest,
-        requestDeserialize: codec.deserializeRequest,
-        responseSerialize: codec.serializeResponse,
-        responseDeserialize: codec.deserializeResponse,
-        originalName: method,
-      };
+      definition[method] = { ...unaryMethodDefinition(codec as MethodCodec<unknown, unknown>), originalName: method };
       implementation[method] =
         method === "GetMetadata" || sidecarHasMethod(this.#daprVersion, method) ? this.#handler(method) : missingMethod;
     }

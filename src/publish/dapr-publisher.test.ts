@@ -15,6 +15,7 @@ import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { DaprPublisher, type DaprPublisherOptions } from "./dapr-publisher.js";
 import {
   daprMethodCodec,
+  unaryMethodDefinition,
   type BulkPublishRequest,
   type BulkPublishResponse,
   type DaprRuntimeMethods,
@@ -232,15 +233,7 @@ async function scriptedSidecar(
     [keyof Script, (request: unknown) => Answer<unknown>]
   >) {
     const codec = daprMethodCodec(method) as MethodCodec<unknown, unknown>;
-    definition[method] = {
-      path: codec.path,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: codec.serializeRequest,
-      requestDeserialize: codec.deserializeRequest,
-      responseSerialize: codec.serializeResponse,
-      responseDeserialize: codec.deserializeResponse,
-    };
+    definition[method] = unaryMethodDefinition(codec);
     implementation[method] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       calls.push({ method, request: call.request });
       const result = answer(call.request);

@@ -1,4 +1,4 @@
-import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { Client, credentials, Metadata, type MethodDefinition, type ServiceError } from "@grpc/grpc-js";
 import type protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { sidecarError } from "./redact.js";
@@ -126,6 +126,19 @@ const PUBLISH_METHODS: ReadonlySet<DaprRuntimeMethod> = new Set<DaprRuntimeMetho
   "BulkPublishEventAlpha1",
 ]);
 const PUBLISH_CALL = { call: "publish" } as const;
+
+/** The grpc-js server definition of a unary runtime method, from its codec (for stand-in sidecars). */
+export function unaryMethodDefinition<Req, Res>(codec: MethodCodec<Req, Res>): MethodDefinition<Req, Res> {
+  return {
+    path: codec.path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: codec.serializeRequest,
+    requestDeserialize: codec.deserializeRequest,
+    responseSerialize: codec.serializeResponse,
+    responseDeserialize: codec.deserializeResponse,
+  };
+}
 
 /** Options of a {@link DaprRuntimeClient}. */
 export interface DaprRuntimeClientOptions {

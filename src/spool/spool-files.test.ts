@@ -2,9 +2,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlin
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { ErrorCode } from "../errors/bridge-error.js";
 import { SqliteSpool, spoolFilePath } from "./sqlite-spool.js";
 import type { OutboundEvent } from "./spool.js";
+import { thrown } from "../../test/helpers/thrown.js";
 
 function event(index: number): OutboundEvent {
   return {
@@ -17,16 +18,6 @@ function event(index: number): OutboundEvent {
     payload: new Uint8Array(100).fill(index),
     acceptedAt: 1_000 + index,
   };
-}
-
-function thrown(action: () => unknown): BridgeError {
-  try {
-    action();
-  } catch (reason) {
-    if (reason instanceof BridgeError) return reason;
-    throw reason;
-  }
-  throw new Error("expected a BridgeError, nothing was thrown");
 }
 
 const modeOf = (path: string): number => statSync(path).mode & 0o777;

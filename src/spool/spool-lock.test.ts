@@ -5,21 +5,12 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { ErrorCode } from "../errors/bridge-error.js";
 import { acquireSpoolLock, SPOOL_LOCK_FILE, SPOOL_LOCK_OWNER_FILE, type SpoolLock } from "./spool-lock.js";
+import { thrown } from "../../test/helpers/thrown.js";
 
 /** Pid 2^22 + 1 is above Linux's pid_max, so no live process has it. */
 const DEAD_PID = 2 ** 22 + 1;
-
-function thrown(action: () => unknown): BridgeError {
-  try {
-    action();
-  } catch (reason) {
-    if (reason instanceof BridgeError) return reason;
-    throw reason;
-  }
-  throw new Error("expected a BridgeError, nothing was thrown");
-}
 
 /** A node process that takes the lock through the built module and holds it until killed. */
 async function holderProcess(dir: string): Promise<{ pid: number; kill: (signal: NodeJS.Signals) => Promise<void> }> {

@@ -4,10 +4,11 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { ErrorCode } from "../errors/bridge-error.js";
 import { MIGRATIONS } from "./schema.js";
 import { SqliteSpool, spoolFilePath } from "./sqlite-spool.js";
 import type { OutboundEvent } from "./spool.js";
+import { thrown } from "../../test/helpers/thrown.js";
 
 function event(index: number, size = 10): OutboundEvent {
   return {
@@ -20,16 +21,6 @@ function event(index: number, size = 10): OutboundEvent {
     payload: new Uint8Array(size).fill(7),
     acceptedAt: 5_000 + index,
   };
-}
-
-function thrown(action: () => unknown): BridgeError {
-  try {
-    action();
-  } catch (reason) {
-    if (reason instanceof BridgeError) return reason;
-    throw reason;
-  }
-  throw new Error("expected a BridgeError, nothing was thrown");
 }
 
 /** The conventional uid of `nobody`: owns nothing, so file modes apply to it in full. */
