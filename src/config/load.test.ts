@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Command } from "commander";
-import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { ErrorCode } from "../errors/bridge-error.js";
 import { addConfigOptions, maskSecrets, resolveConfig, validateConfig } from "./load.js";
+import { thrown } from "../../test/helpers/thrown.js";
 
 /** A temporary directory of YAML files, removed after the tests. */
 const dir = mkdtempSync(join(tmpdir(), "bridge-config-"));
@@ -21,16 +22,6 @@ function problemsOf(options: Parameters<typeof validateConfig>[0]): string[] {
   const result = validateConfig(options);
   if (result.ok) throw new Error("expected an invalid configuration");
   return result.problems.map((p) => `${p.where}: expected ${p.expected}, got ${p.got}`);
-}
-
-function errorOf(fn: () => unknown): BridgeError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BridgeError) return error;
-    throw error;
-  }
-  throw new Error("expected a BridgeError");
 }
 
 describe("resolveConfig precedence", () => {
@@ -115,7 +106,7 @@ describe("resolveConfig precedence", () => {
 describe("resolveConfig problems", () => {
   it("reports every mistake of a file in one error, one line each, with key and line", () => {
     const file = files.write("three.yaml", "listen: nohost\nretry:\n  maxAttempts: 0\nformat: xml\n");
-    const error = errorOf(() => resolveConfig({ flags: {}, env: {}, file }));
+    const error = thrown(() => resolveConfig({ flags: {}, env: {}, file }));
     expect(error.code).toBe(ErrorCode.InvalidConfig);
     expect(error.message.split("\n")).toEqual([
       `invalid configuration (config file ${file}; 3 problems):`,
@@ -276,7 +267,7 @@ describe("config files that try to hurt (issue 12 item 11)", () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(`file ${file}`);
     expect(problems[0]).toMatch(/at most 100 aliases/);
-    expect(errorOf(() => resolveConfig({ flags: {}, env: {}, file })).message).toContain(file);
+    expect(thrown(() => resolveConfig({ flags: {}, env: {}, file })).message).toContain(file);
   });
 
   it("refuses a file over 1 MiB before parsing it, naming the file", () => {
@@ -292,7 +283,7 @@ describe("config files that try to hurt (issue 12 item 11)", () => {
     const file = files.write("token.yaml", `topic: t\n${text}`);
     const result = validateConfig({ flags: {}, env: {}, file });
     expect(result.ok).toBe(false);
-    const message = errorOf(() => resolveConfig({ flags: {}, env: {}, file })).message;
+    const message = thrown(() => resolveConfig({ flags: {}, env: {}, file })).message;
     expect(message).toContain(`file ${file} key daprApiToken (line 2)`);
     expect(message).toContain("DAPR_API_TOKEN");
     expect(message).not.toContain(secret);

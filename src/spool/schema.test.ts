@@ -11,19 +11,10 @@ import { MIGRATIONS, SPOOL_APPLICATION_ID, inspectSpoolFile, openSpoolDatabase, 
 /** The schema version this code writes. */
 const LATEST = MIGRATIONS.length;
 import { SqliteSpool, spoolFilePath } from "./sqlite-spool.js";
+import { thrown } from "../../test/helpers/thrown.js";
 
 function hash(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
-}
-
-function refusal(action: () => unknown): BridgeError {
-  try {
-    action();
-  } catch (reason) {
-    if (reason instanceof BridgeError) return reason;
-    throw reason;
-  }
-  throw new Error("expected a BridgeError, nothing was thrown");
 }
 
 describe("spool schema", () => {
@@ -46,7 +37,7 @@ describe("spool schema", () => {
    */
   function expectRefusedUntouched(pattern: RegExp, walMode = false): BridgeError {
     const before = hash(file);
-    const error = refusal(openSpool);
+    const error = thrown(openSpool);
     expect(error.code).toBe(ErrorCode.Spool);
     expect(error.message).toContain(file);
     expect(error.message).toMatch(pattern);
@@ -73,7 +64,7 @@ describe("spool schema", () => {
 
   it("refuses a 0-byte file (a truncated spool) unless told to reset it, and leaves it alone", () => {
     writeFileSync(file, "");
-    const error = refusal(() => openSpoolDatabase({ file }));
+    const error = thrown(() => openSpoolDatabase({ file }));
     expect(error.code).toBe(ErrorCode.InvalidConfig);
     expect(error.message).toMatch(/is empty \(0 bytes\).*--spool-reset-empty true/);
     expect(statSync(file).size).toBe(0);
@@ -159,7 +150,7 @@ describe("spool schema", () => {
         },
       },
     ];
-    const error = refusal(() => openSpoolDatabase({ file, migrations: broken }));
+    const error = thrown(() => openSpoolDatabase({ file, migrations: broken }));
     expect(error.code).toBe(ErrorCode.Spool);
     expect(error.message).toMatch(
       new RegExp(`Migration to version ${LATEST + 1} \\(half done\\) failed in .*spool\\.db`),

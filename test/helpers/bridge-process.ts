@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import { compareDelivery, type ReceivedPayload, type SentFrame } from "../../src/devtools/delivery-check.js";
 import { DevSidecar, type DevSidecarOptions } from "../../src/devtools/dev-sidecar.js";
 import type { SentFrame as EmittedFrame } from "../../src/devtools/emitter.js";
+import type { ProcessExit } from "../../src/devtools/local-processes.js";
 import { tempDir } from "./config.js";
 
 /** The compiled CLI the process tests run (`npm run build` makes it). */
@@ -20,10 +21,7 @@ export interface LogLine {
 }
 
 /** How a bridge process ended. */
-export interface BridgeExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
+export type BridgeExit = ProcessExit;
 
 /** A running `dapr-event-bridge run` child process. */
 export interface BridgeProcess {
