@@ -15,9 +15,11 @@ const DEAD_PID = 2 ** 22 + 1;
 /** A node process that takes the lock through the built module and holds it until killed. */
 async function holderProcess(dir: string): Promise<{ pid: number; kill: (signal: NodeJS.Signals) => Promise<void> }> {
   const module = pathToFileURL(resolve("dist/src/spool/spool-lock.js")).href;
+  // The holder drops the returned lock and collects garbage: the lock must outlive its handle.
   const script = `const { acquireSpoolLock } = await import(process.argv[1]); acquireSpoolLock(process.argv[2]);
+    globalThis.gc(); await new Promise((done) => setImmediate(done)); globalThis.gc();
     console.log("held"); setInterval(() => undefined, 1 << 30);`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script, module, dir], {
+  const child = spawn(process.execPath, ["--expose-gc", "--input-type=module", "-e", script, module, dir], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise<void>((done) => child.once("exit", () => done()));

@@ -29,13 +29,63 @@ export interface SpoolLock {
 }
 
 /**
- * How long taking the lock waits out another process taking it at the same moment, ms: long
- * enough for a loaded machine to finish the other process's attempt; a held lock is refused after it.
+ * How long taking the lock keeps trying while another process holds it or takes it at the same
+ * moment, ms: long enough for a loaded machine to finish the other process's attempt; a lock
+ * still held after it is refused.
  */
-const LOCK_CONTENTION_WAIT_MS = 1_000;
+const LOCK_CONTENTION_WAIT_MS = 2_000;
 
-/** Lock files held by this process, so a second open in the same process gets a clear message. */
-const heldHere = new Set<string>();
+/** SQLite's own busy wait within one attempt, ms. */
+const LOCK_ATTEMPT_BUSY_MS = 100;
+
+/**
+ * The connections holding this process's locks, by lock file: a second open in the same process
+ * gets a clear message, and a caller that drops the returned {@link SpoolLock} does not let the
+ * garbage collector close the connection, which would release the lock with the process alive.
+ */
+const heldHere = new Map<string, Database.Database>();
+
+/** Blocks the thread for `ms`: taking the lock happens once, at start, before anything is served. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function isBusy(reason: unknown): boolean {
+  return (reason as { code?: unknown }).code === "SQLITE_BUSY";
+}
+
+/**
+ * One attempt at the exclusive lock: SQLite climbs its lock ladder (SHARED, RESERVED, EXCLUSIVE),
+ * and two processes climbing it side by side can both give up. A failed attempt closes its
+ * connection, so it holds nothing while the next one waits.
+ */
+function tryLock(file: string): Database.Database {
+  const db = new Database(file, { timeout: LOCK_ATTEMPT_BUSY_MS });
+  try {
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+    return db;
+  } catch (reason) {
+    db.close();
+    throw reason;
+  }
+}
+
+/**
+ * Attempts until one succeeds or {@link LOCK_CONTENTION_WAIT_MS} has passed, pausing a random
+ * 5–30 ms between attempts so that racing processes fall out of step and one of them wins.
+ */
+function lockWithin(file: string): Database.Database {
+  const deadline = Date.now() + LOCK_CONTENTION_WAIT_MS;
+  for (;;) {
+    try {
+      return tryLock(file);
+    } catch (reason) {
+      if (!isBusy(reason) || Date.now() >= deadline) throw reason;
+    }
+    pause(5 + Math.floor(Math.random() * 25));
+  }
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -102,29 +152,23 @@ export function acquireSpoolLock(dir: string): SpoolLock {
       `The spool in ${dir} is already open in this process. Close it first, or point --spool-dir elsewhere.`,
     );
   }
-  let db: Database.Database | undefined;
+  let db: Database.Database;
   try {
     // Created 0600 here rather than by SQLite, which would use 0644 under the usual umask.
     closeSync(openSync(file, "a", 0o600));
     chmodSync(file, 0o600);
     clearLegacyLock(dir, file);
-    // A busy wait, not none: two processes taking the lock at once climb SQLite's lock
-    // ladder (SHARED, RESERVED, EXCLUSIVE) side by side, and without a wait both can give up,
-    // leaving no holder. With one, SQLite makes the one holding only SHARED back off.
-    db = new Database(file, { timeout: LOCK_CONTENTION_WAIT_MS });
-    db.pragma("locking_mode = EXCLUSIVE");
-    db.exec("BEGIN EXCLUSIVE");
+    db = lockWithin(file);
   } catch (reason) {
-    db?.close();
     if (reason instanceof BridgeError) throw reason;
-    if ((reason as { code?: unknown }).code === "SQLITE_BUSY") {
+    if (isBusy(reason)) {
       const holder = readHolder(ownerFile);
       throw inUse(dir, file, holder === undefined ? "another process" : `process ${holder.pid} on ${holder.host}`);
     }
     throw spoolFailure("Taking the spool's lock failed", file, reason);
   }
   const lockDb = db;
-  heldHere.add(file);
+  heldHere.set(file, lockDb);
   try {
     writeFileSync(ownerFile, `${process.pid}\n${hostname()}\n`, { mode: 0o600 });
   } catch {
