@@ -25,15 +25,15 @@ class AcceptingPublisher implements Publisher {
 class FullDiskSpool extends SqliteSpool {
   full = true;
   failedRemovals = 0;
-  override remove(seqs: readonly number[]): void {
+  override removePublished(below: number, seqs: readonly number[]): void {
     if (this.full) {
       this.failedRemovals++;
       throw new BridgeError(
         ErrorCode.Spool,
-        `Removing ${seqs.length} published events failed in ${this.file}: database or disk is full`,
+        `Removing published events below ${below} and ${seqs.length} more failed in ${this.file}: database or disk is full`,
       );
     }
-    super.remove(seqs);
+    super.removePublished(below, seqs);
   }
 }
 

@@ -20,6 +20,11 @@ import type { DeliveryObserver } from "./observer.js";
 /** Published events whose spool removal may wait, and for how long (ms): fewer transactions. */
 const REMOVAL_BATCH = 4096;
 const REMOVAL_DELAY_MS = 20;
+/**
+ * How long a published event above the watermark may wait for the watermark to pass it (one
+ * range delete then takes it) before it is deleted by its seq, ms.
+ */
+const REMOVAL_HOLD_MS = 1_000;
 /** Longest wait between two attempts to remove published events the spool refused to delete, ms. */
 const REMOVAL_RETRY_MAX_MS = 5_000;
 /** Least time between two error logs about removals that keep failing, ms. */
@@ -95,6 +100,12 @@ export class DeliveryQueue {
   private closed = false;
   /** Seqs published but not yet deleted from the spool (see flushRemovals). */
   private removals: number[] = [];
+  /** When the oldest removal held above the watermark was first held (monotonic ms), or Infinity. */
+  private heldSince = Infinity;
+  /** Whether events entered the window in seq order (always, by construction; the watermark relies on it). */
+  private admittedInOrder = true;
+  /** The lowest seq of an event that left the window but is still pending in the spool (its parking failed). */
+  private keptPendingBelow = Infinity;
   private removalTimer: NodeJS.Timeout | undefined;
   /** Failed removal attempts in a row; while above 0 the removals wait with backoff. */
   private removalFailures = 0;
@@ -178,7 +189,7 @@ export class DeliveryQueue {
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.calls.onIdle();
     // One last attempt; what it cannot delete is published again after a restart (at-least-once).
-    this.flushRemovals();
+    this.flushRemovals(true);
     if (this.removalTimer !== undefined) clearTimeout(this.removalTimer);
     this.retries.clear();
     this.window.clear();
@@ -204,6 +215,7 @@ export class DeliveryQueue {
     const entry = toEntry(event);
     this.window.set(entry.seq, entry);
     if (entry.seq > this.loadedUpTo) this.loadedUpTo = entry.seq;
+    else this.admittedInOrder = false;
     if (entry.deadLetter && entry.key === UNDECODABLE_PARTITION_KEY) {
       this.unordered.add(entry.seq);
       this.markReady(entry);
@@ -245,15 +257,29 @@ export class DeliveryQueue {
   }
 
   /**
-   * Deletes published events from the spool in one statement. Removals wait up to
-   * REMOVAL_DELAY_MS (or until REMOVAL_BATCH gathered) so that many settled batches share one
-   * transaction; a crash in that window only repeats those events (at-least-once).
+   * The removal watermark: every pending event with a lower seq is published. The window holds
+   * every pending event up to `loadedUpTo` and admits them in seq order, so its first key is its
+   * lowest seq; events that left it unpublished (a dead letter that could not be parked) cap it.
+   */
+  private watermark(): number {
+    if (!this.admittedInOrder) return 0;
+    const first = this.window.keys().next();
+    const lowestInWindow = first.done === true ? Infinity : first.value;
+    return Math.min(this.loadedUpTo + 1, lowestInWindow, this.keptPendingBelow);
+  }
+
+  /**
+   * Deletes published events from the spool in one transaction: those under the watermark as
+   * one range (whole pages freed), those above it by seq. Removals wait up to REMOVAL_DELAY_MS
+   * (or until REMOVAL_BATCH gathered) so that many settled batches share one transaction; events
+   * above the watermark wait up to REMOVAL_HOLD_MS for it to pass them. A crash meanwhile only
+   * repeats those events (at-least-once).
    *
    * A removal the spool refuses (a full disk) is kept and retried with backoff until it
    * succeeds: dropping it would leave published rows pending, so `spool_pending_events` would
    * never fall back and every restart would publish them again.
    */
-  private flushRemovals(): void {
+  private flushRemovals(final = false): void {
     if (this.removalTimer !== undefined) {
       clearTimeout(this.removalTimer);
       this.removalTimer = undefined;
@@ -261,12 +287,21 @@ export class DeliveryQueue {
     if (this.removals.length === 0) return;
     const seqs = this.removals;
     this.removals = [];
+    const below = this.watermark();
+    const now = this.now();
+    const above = seqs.filter((seq) => seq >= below);
+    const byOne = final || seqs.length >= REMOVAL_BATCH || now - this.heldSince >= REMOVAL_HOLD_MS;
     try {
-      this.opts.spool.remove(seqs);
+      this.opts.spool.removePublished(below, byOne ? above : []);
     } catch (error) {
       this.removals = seqs.concat(this.removals);
       this.removalFailed(BridgeError.from(error));
       return;
+    }
+    if (byOne || above.length === 0) this.heldSince = Infinity;
+    else {
+      this.removals = above;
+      if (this.heldSince === Infinity) this.heldSince = now;
     }
     if (this.removalFailures > 0) {
       this.opts.logger.info(
@@ -279,6 +314,7 @@ export class DeliveryQueue {
       this.pageIn();
       this.schedulePump();
     }
+    if (this.removals.length > 0) this.scheduleRemovals();
     if (this.hasRoom()) this.roomWaiters.wake();
     if (this.isIdle()) this.idleWaiters.wake();
   }
@@ -466,7 +502,8 @@ export class DeliveryQueue {
 
   /** The dead-letter publish failed too: the event stays in the spool, listed by `dead-letters list`. */
   private park(entry: Entry, error: BridgeError): void {
-    parkDeadLetter(this.opts.spool, entry, error, this.opts.logger);
+    if (!parkDeadLetter(this.opts.spool, entry, error, this.opts.logger))
+      this.keptPendingBelow = Math.min(this.keptPendingBelow, entry.seq);
     this.opts.observer?.parked(entry);
     this.finish(entry);
   }
