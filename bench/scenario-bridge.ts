@@ -49,7 +49,18 @@ export async function runBridgeScenario(scenario: BridgeScenario, options: Scena
       ],
       // The heap cap the deployment files set (Dockerfile, Kubernetes): V8 otherwise lets the
       // old space grow before collecting, which shows as RSS without being held data.
-      nodeArgs: [...DEPLOYED_NODE_ARGS, ...(scenario === "bridge-disk" ? (options.bridgeNodeArgs ?? []) : [])],
+      nodeArgs: [
+        ...DEPLOYED_NODE_ARGS,
+        ...(options.profileDir === undefined || outage
+          ? []
+          : [
+              "--cpu-prof",
+              "--cpu-prof-dir",
+              options.profileDir,
+              "--cpu-prof-name",
+              `${scenario}-${Date.now()}.cpuprofile`,
+            ]),
+      ],
     });
     const target = bridge.address;
     const phase = async (load: BenchLoad, ratePerSec: number, beforeArrivals?: () => void): Promise<Phase> => {

@@ -18,8 +18,11 @@ export interface ScenarioOptions {
   readonly placement?: "child" | "in-process";
   /** Length of the fixed-rate latency phase, in seconds; 0 skips it. @default 5 */
   readonly latencySeconds?: number;
-  /** Extra node flags of the bridge child in `bridge-disk` (e.g. `--cpu-prof`). @default [] */
-  readonly bridgeNodeArgs?: readonly string[];
+  /**
+   * Where to write a CPU profile (`--cpu-prof`) of the bridge child in `bridge-memory` and
+   * `bridge-disk`, one file per scenario run, named after the scenario. @default no profile
+   */
+  readonly profileDir?: string;
   /** Extra `run` flags for every bridge child (experiments, e.g. `--ordering none`). @default [] */
   readonly bridgeArgs?: readonly string[];
   /** Backoff cap of the bridge in `bridge-disk-outage`, a duration flag value. @default the bridge default (30 s) */

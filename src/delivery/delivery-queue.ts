@@ -20,11 +20,7 @@ import type { DeliveryObserver } from "./observer.js";
 /** Published events whose spool removal may wait, and for how long (ms): fewer transactions. */
 const REMOVAL_BATCH = 4096;
 const REMOVAL_DELAY_MS = 20;
-/**
- * How long a published event above the watermark may wait for the watermark to pass it (one
- * range delete then takes it) before it is deleted by its seq, ms.
- */
-const REMOVAL_HOLD_MS = 1_000;
+
 /** Longest wait between two attempts to remove published events the spool refused to delete, ms. */
 const REMOVAL_RETRY_MAX_MS = 5_000;
 /** Least time between two error logs about removals that keep failing, ms. */
@@ -48,6 +44,14 @@ export interface DeliveryQueueOptions {
   readonly now?: () => number;
   /** Wall clock, ms since the epoch: the age of an event (`retry.maxAgeMs`). @default Date.now */
   readonly wallNow?: () => number;
+  /**
+   * How long a published event above the removal watermark (the lowest unpublished seq) may wait
+   * for the watermark to pass it, ms: one range delete then takes it with its neighbours, where a
+   * delete by seq dirties a page per row (a disk spool). At most twice `maxInMemoryEvents` wait;
+   * after a crash they are published again (at-least-once). 0: every published event is deleted
+   * at the next flush (a memory spool). @default 0
+   */
+  readonly removalHoldMs?: number;
   /** Random source of the backoff jitter. @default Math.random */
   readonly random?: () => number;
 }
@@ -79,6 +83,7 @@ export class DeliveryQueue {
   private readonly now: () => number;
   private readonly wallNow: () => number;
   private readonly random: () => number;
+  private readonly removalHoldMs: number;
   private readonly window = new Map<number, Entry>();
   private readonly lanes: KeyLanes<Entry>;
   /**
@@ -100,7 +105,9 @@ export class DeliveryQueue {
   private closed = false;
   /** Seqs published but not yet deleted from the spool (see flushRemovals). */
   private removals: number[] = [];
-  /** When the oldest removal held above the watermark was first held (monotonic ms), or Infinity. */
+  /** Published seqs above the watermark, waiting for it to pass them (see flushRemovals). */
+  private held: number[] = [];
+  /** When the removals now held were first held (monotonic ms), or Infinity. */
   private heldSince = Infinity;
   /** Whether events entered the window in seq order (always, by construction; the watermark relies on it). */
   private admittedInOrder = true;
@@ -121,6 +128,12 @@ export class DeliveryQueue {
     this.now = options.now ?? (() => performance.now());
     this.wallNow = options.wallNow ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.removalHoldMs = options.removalHoldMs ?? 0;
+    if (!Number.isFinite(this.removalHoldMs) || this.removalHoldMs < 0)
+      throw new BridgeError(
+        ErrorCode.InvalidConfig,
+        `DeliveryQueue removalHoldMs: expected a number of ms >= 0, got ${String(options.removalHoldMs)}`,
+      );
     this.lanes = new KeyLanes<Entry>(options.ordering === "key");
     this.calls = new PQueue({ concurrency: options.batch.maxInFlight });
     this.failureLog = new FailureLog(options.logger);
@@ -204,11 +217,11 @@ export class DeliveryQueue {
    * memory bounded while deletes fail (a full disk).
    */
   private occupied(): number {
-    return this.window.size + (this.removalFailures > 0 ? this.removals.length : 0);
+    return this.window.size + (this.removalFailures > 0 ? this.removals.length : 0) + this.held.length;
   }
 
   private isIdle(): boolean {
-    return this.window.size === 0 && !this.backlogOnDisk && this.removals.length === 0;
+    return this.window.size === 0 && !this.backlogOnDisk && this.removals.length === 0 && this.held.length === 0;
   }
 
   private admit(event: SpooledEvent): void {
@@ -272,7 +285,7 @@ export class DeliveryQueue {
    * Deletes published events from the spool in one transaction: those under the watermark as
    * one range (whole pages freed), those above it by seq. Removals wait up to REMOVAL_DELAY_MS
    * (or until REMOVAL_BATCH gathered) so that many settled batches share one transaction; events
-   * above the watermark wait up to REMOVAL_HOLD_MS for it to pass them. A crash meanwhile only
+   * above the watermark wait up to `removalHoldMs` for it to pass them. A crash meanwhile only
    * repeats those events (at-least-once).
    *
    * A removal the spool refuses (a full disk) is kept and retried with backoff until it
@@ -284,13 +297,17 @@ export class DeliveryQueue {
       clearTimeout(this.removalTimer);
       this.removalTimer = undefined;
     }
-    if (this.removals.length === 0) return;
-    const seqs = this.removals;
+    if (this.removals.length === 0 && this.held.length === 0) return;
+    const seqs = this.held.length === 0 ? this.removals : this.held.concat(this.removals);
     this.removals = [];
+    this.held = [];
     const below = this.watermark();
     const now = this.now();
     const above = seqs.filter((seq) => seq >= below);
-    const byOne = final || seqs.length >= REMOVAL_BATCH || now - this.heldSince >= REMOVAL_HOLD_MS;
+    const byOne =
+      final ||
+      above.length > 2 * this.opts.maxInMemoryEvents ||
+      now - Math.min(this.heldSince, now) >= this.removalHoldMs;
     try {
       this.opts.spool.removePublished(below, byOne ? above : []);
     } catch (error) {
@@ -300,7 +317,7 @@ export class DeliveryQueue {
     }
     if (byOne || above.length === 0) this.heldSince = Infinity;
     else {
-      this.removals = above;
+      this.held = above;
       if (this.heldSince === Infinity) this.heldSince = now;
     }
     if (this.removalFailures > 0) {
@@ -314,7 +331,7 @@ export class DeliveryQueue {
       this.pageIn();
       this.schedulePump();
     }
-    if (this.removals.length > 0) this.scheduleRemovals();
+    if (this.held.length > 0) this.armRemovalTimer();
     if (this.hasRoom()) this.roomWaiters.wake();
     if (this.isIdle()) this.idleWaiters.wake();
   }
@@ -347,7 +364,12 @@ export class DeliveryQueue {
       this.flushRemovals();
       return;
     }
-    if (this.removalTimer !== undefined) return;
+    this.armRemovalTimer();
+  }
+
+  /** A flush within REMOVAL_DELAY_MS, unless one is due already, a retry backoff runs, or the queue is closed. */
+  private armRemovalTimer(): void {
+    if (this.removalTimer !== undefined || this.removalFailures > 0 || this.closed) return;
     this.removalTimer = setTimeout(() => {
       this.removalTimer = undefined;
       this.flushRemovals();
