@@ -125,6 +125,22 @@ describe("DeliveryQueue removals by watermark", () => {
     expect(spool.bySeq).toEqual([]);
     expect(await q.drain(5_000)).toBe(true);
   });
+
+  it("keeps paging a backlog far beyond the window while removals wait for the watermark", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bridge-removals-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const spool = new RecordingSpool({ dir, maxEvents: 100_000, maxBytes: 1 << 30 });
+    cleanups.push(() => spool.close());
+    const publisher = new SlowKeyPublisher();
+    const q = queueOn(spool, publisher, 20, 60_000);
+    q.accept(spool.append([{ ...event(0), key: "slow" }, ...Array.from({ length: 1_999 }, (_, i) => event(i + 1))]));
+    // Removals pile up above the slow key's event, then the watermark passes them all at once.
+    await waitUntil(() => publisher.published.length >= 30, 10_000, "events published past the slow key");
+    publisher.healed = true;
+    expect(await q.drain(20_000)).toBe(true);
+    expect(publisher.published).toHaveLength(2_000);
+    expect(spool.stats().pending).toBe(0);
+  });
 });
 
 describe("DeliveryQueue removals on a full disk", () => {

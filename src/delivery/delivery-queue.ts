@@ -217,7 +217,7 @@ export class DeliveryQueue {
    * memory bounded while deletes fail (a full disk).
    */
   private occupied(): number {
-    return this.window.size + (this.removalFailures > 0 ? this.removals.length : 0) + this.held.length;
+    return this.window.size + (this.removalFailures > 0 ? this.removals.length : 0);
   }
 
   private isIdle(): boolean {
@@ -304,8 +304,10 @@ export class DeliveryQueue {
     const below = this.watermark();
     const now = this.now();
     const above = seqs.filter((seq) => seq >= below);
+    // A full spool (the sink waits for room) frees what it can at once.
     const byOne =
       final ||
+      !this.hasRoom() ||
       above.length > 2 * this.opts.maxInMemoryEvents ||
       now - Math.min(this.heldSince, now) >= this.removalHoldMs;
     try {
