@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -15,7 +15,28 @@ export const BRIDGE_CLI = path.join(root, "dist/src/cli/main.js");
 /** The compiled baseline sink child entry (`dist/bench/sink-child.js`), built by `bench/tsconfig.json`. */
 export const SINK_CHILD = path.join(root, "dist/bench/sink-child.js");
 
-/** Peak resident memory of a process, sampled from `/proc/<pid>/status` (Linux only). */
+/** The process and its descendants (from `/proc/<pid>/task/<tid>/children`); just `pid` where that is unavailable. */
+export function processTree(pid: number): number[] {
+  const found = [pid];
+  for (let i = 0; i < found.length; i++) {
+    const parent = found[i] ?? pid;
+    try {
+      for (const task of readdirSync(`/proc/${parent}/task`)) {
+        for (const child of readFileSync(`/proc/${parent}/task/${task}/children`, "utf8").split(" ")) {
+          if (child.trim() !== "") found.push(Number(child));
+        }
+      }
+    } catch {
+      // Exited, or no /proc: what was found so far.
+    }
+  }
+  return found;
+}
+
+/**
+ * Peak resident memory of a process together with its descendants (a bridge that relaunches
+ * itself with a heap cap is two processes), summed from `/proc/<pid>/status` (Linux only).
+ */
 export class RssSampler {
   #peakKb = 0;
   readonly #timer: NodeJS.Timeout;
@@ -37,12 +58,16 @@ export class RssSampler {
 
   /** Takes one sample now (also called before reading the peak at the end of a phase). */
   sample(): void {
-    try {
-      const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
-      if (match?.[1] !== undefined) this.#peakKb = Math.max(this.#peakKb, Number(match[1]));
-    } catch {
-      // The process has exited or /proc does not exist: keep the peak seen so far.
+    let kb = 0;
+    for (const pid of processTree(this.pid)) {
+      try {
+        const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+        if (match?.[1] !== undefined) kb += Number(match[1]);
+      } catch {
+        // The process has exited or /proc does not exist: keep the peak seen so far.
+      }
     }
+    this.#peakKb = Math.max(this.#peakKb, kb);
   }
 
   stop(): void {
@@ -50,8 +75,8 @@ export class RssSampler {
   }
 }
 
-/** CPU time (user + system) a process has used, in ms, from `/proc/<pid>/stat`; NaN where unavailable. */
-export function processCpuMs(pid: number): number {
+/** CPU time (user + system) of a process, in ms, from `/proc/<pid>/stat`; NaN where unavailable. */
+function ownCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
@@ -60,6 +85,11 @@ export function processCpuMs(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU time (user + system) a process and its live descendants have used, in ms; NaN where unavailable. */
+export function processCpuMs(pid: number): number {
+  return processTree(pid).reduce((sum, one) => sum + (ownCpuMs(one) || 0), 0) || Number.NaN;
 }
 
 /** CPU use of the bench process and of the process under test over a phase, in % of one core. */

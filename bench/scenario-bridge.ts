@@ -27,8 +27,8 @@ interface Phase {
  * `bridge-disk-outage` starts with the sidecar unavailable, spools the whole load, then brings
  * the sidecar back and measures the drain.
  */
-/** Node flags the deployment files run the bridge with. */
-export const DEPLOYED_NODE_ARGS: readonly string[] = ["--max-old-space-size=128"];
+/** The heap cap the bridge sets itself (`run` relaunches with it); given explicitly only beside profiling flags. */
+const PROFILED_HEAP_CAP = "--max-old-space-size=128";
 
 export async function runBridgeScenario(scenario: BridgeScenario, options: ScenarioOptions): Promise<ScenarioResult> {
   const timeoutMs = options.timeoutMs ?? 300_000;
@@ -47,20 +47,19 @@ export async function runBridgeScenario(scenario: BridgeScenario, options: Scena
         ...(options.bridgeArgs ?? []),
         ...(outage && options.outageMaxBackoff !== undefined ? ["--retry-max-backoff", options.outageMaxBackoff] : []),
       ],
-      // The heap cap the deployment files set (Dockerfile, Kubernetes): V8 otherwise lets the
-      // old space grow before collecting, which shows as RSS without being held data.
-      nodeArgs: [
-        ...DEPLOYED_NODE_ARGS,
-        ...(options.profileDir === undefined || outage
+      // Started as the README says, without node flags: `run` sets its heap cap itself. A profiled
+      // run names the cap so that the bridge does not relaunch (the profile is of one process).
+      nodeArgs:
+        options.profileDir === undefined || outage
           ? []
           : [
+              PROFILED_HEAP_CAP,
               "--cpu-prof",
               "--cpu-prof-dir",
               options.profileDir,
               "--cpu-prof-name",
               `${scenario}-${Date.now()}.cpuprofile`,
-            ]),
-      ],
+            ],
     });
     const target = bridge.address;
     const phase = async (load: BenchLoad, ratePerSec: number, beforeArrivals?: () => void): Promise<Phase> => {
