@@ -33,9 +33,22 @@ export function processTree(pid: number): number[] {
   return found;
 }
 
+/** The resident set of one process from `/proc/<pid>/status`, kB; undefined once it has exited. */
+function residentKb(pid: number): { anon: number; file: number; shmem: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? 0);
+    return { anon: kb("RssAnon"), file: kb("RssFile"), shmem: kb("RssShmem") };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Peak resident memory of a process together with its descendants (a bridge that relaunches
- * itself with a heap cap is two processes), summed from `/proc/<pid>/status` (Linux only).
+ * itself with a heap cap is two processes of one node binary), sampled from `/proc/<pid>/status`
+ * (Linux only): the anonymous and shared-memory pages of each, plus the largest file-backed set
+ * (the node binary and libraries, mapped by both but resident once). For one process it is VmRSS.
  */
 export class RssSampler {
   #peakKb = 0;
@@ -58,16 +71,16 @@ export class RssSampler {
 
   /** Takes one sample now (also called before reading the peak at the end of a phase). */
   sample(): void {
-    let kb = 0;
+    let own = 0;
+    let file = 0;
     for (const pid of processTree(this.pid)) {
-      try {
-        const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-        if (match?.[1] !== undefined) kb += Number(match[1]);
-      } catch {
-        // The process has exited or /proc does not exist: keep the peak seen so far.
-      }
+      // An exited process (or no /proc) adds nothing: the peak seen so far stays.
+      const resident = residentKb(pid);
+      if (resident === undefined) continue;
+      own += resident.anon + resident.shmem;
+      file = Math.max(file, resident.file);
     }
-    this.#peakKb = Math.max(this.#peakKb, kb);
+    this.#peakKb = Math.max(this.#peakKb, own + file);
   }
 
   stop(): void {
@@ -89,7 +102,8 @@ function ownCpuMs(pid: number): number {
 
 /** CPU time (user + system) a process and its live descendants have used, in ms; NaN where unavailable. */
 export function processCpuMs(pid: number): number {
-  return processTree(pid).reduce((sum, one) => sum + (ownCpuMs(one) || 0), 0) || Number.NaN;
+  const [self, ...descendants] = processTree(pid);
+  return descendants.reduce((sum, one) => sum + (ownCpuMs(one) || 0), ownCpuMs(self ?? pid));
 }
 
 /** CPU use of the bench process and of the process under test over a phase, in % of one core. */

@@ -3,7 +3,14 @@ import type { CpuShare } from "./processes.js";
 import type { LatencySummary } from "./stats.js";
 
 /** The scenarios, in the order they run. */
-export const SCENARIOS = ["ceiling", "naive", "bridge-memory", "bridge-disk", "bridge-disk-outage"] as const;
+export const SCENARIOS = [
+  "ceiling",
+  "naive",
+  "bridge-memory",
+  "bridge-disk",
+  "bridge-disk-outage",
+  "bridge-daprd",
+] as const;
 /** One scenario's name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -68,4 +75,18 @@ export interface ScenarioResult {
   readonly outage?: OutageFigures;
   /** CPU use during the throughput phase: which process was the bottleneck. */
   readonly cpu?: CpuShare;
+  /** `bridge-daprd`: the real sidecar and broker behind the bridge. */
+  readonly daprd?: DaprdFigures;
+  /** Why the scenario did not run on this machine (then it measured nothing). */
+  readonly skipped?: string;
+}
+
+/** The real daprd and Redis of `bridge-daprd` over its throughput phase. */
+export interface DaprdFigures {
+  /** daprd's version. */
+  readonly version: string;
+  /** daprd's CPU use, % of one core. */
+  readonly cpuPercent: number;
+  /** redis-server's CPU use, % of one core. */
+  readonly redisCpuPercent: number;
 }
