@@ -1,12 +1,31 @@
 #!/usr/bin/env node
-// Kept small: a bridge started without a heap cap relaunches itself before loading anything else.
-import { endWithLauncher, needsHeapCap, relaunchWithHeapCap } from "./heap-cap.js";
+import { Command } from "commander";
+import { configCommand } from "./commands/config.js";
+import { deadLettersCommand } from "./commands/dead-letters.js";
+import { demoCommand } from "./commands/demo.js";
+import { devSidecarCommand } from "./commands/dev-sidecar.js";
+import { emitCommand } from "./commands/emit.js";
+import { runCommand } from "./commands/run.js";
+import { spoolCommand } from "./commands/spool.js";
+import { exitWith } from "./exit.js";
 
-const args = process.argv.slice(2);
-const script = process.argv[1];
-if (script !== undefined && needsHeapCap(args, process.execArgv, process.env["NODE_OPTIONS"])) {
-  relaunchWithHeapCap(script, args);
-} else {
-  endWithLauncher();
-  await import("./program.js");
-}
+const program = new Command("dapr-event-bridge")
+  .description(
+    "Durable bridge from Dapr's workflow and actor event stream to CloudEvents on Dapr PubSub.\n" +
+      "Run with no command to start the bridge (same as `run`).",
+  )
+  .showHelpAfterError()
+  .exitOverride((error) => {
+    // commander's own usage errors: exit 2 like every other usage mistake.
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
+
+program.addCommand(runCommand(), { isDefault: true });
+program.addCommand(emitCommand());
+program.addCommand(devSidecarCommand());
+program.addCommand(demoCommand());
+program.addCommand(spoolCommand());
+program.addCommand(deadLettersCommand());
+program.addCommand(configCommand());
+
+program.parseAsync(process.argv).catch((error: unknown) => exitWith(error));
