@@ -45,8 +45,8 @@ function residentKb(pid: number): { anon: number; file: number; shmem: number } 
 }
 
 /**
- * Peak resident memory of a process together with its descendants (a bridge that relaunches
- * itself with a heap cap is two processes of one node binary), sampled from `/proc/<pid>/status`
+ * Peak resident memory of a process together with its descendants (should the process under
+ * test start another node, they share one binary), sampled from `/proc/<pid>/status`
  * (Linux only): the anonymous and shared-memory pages of each, plus the largest file-backed set
  * (the node binary and libraries, mapped by both but resident once). For one process it is VmRSS.
  */

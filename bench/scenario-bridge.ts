@@ -27,9 +27,6 @@ interface Phase {
  * `bridge-disk-outage` starts with the sidecar unavailable, spools the whole load, then brings
  * the sidecar back and measures the drain.
  */
-/** The heap cap the bridge sets itself (`run` relaunches with it); given explicitly only beside profiling flags. */
-const PROFILED_HEAP_CAP = "--max-old-space-size=128";
-
 export async function runBridgeScenario(scenario: BridgeScenario, options: ScenarioOptions): Promise<ScenarioResult> {
   const timeoutMs = options.timeoutMs ?? 300_000;
   const outage = scenario === "bridge-disk-outage";
@@ -47,13 +44,11 @@ export async function runBridgeScenario(scenario: BridgeScenario, options: Scena
         ...(options.bridgeArgs ?? []),
         ...(outage && options.outageMaxBackoff !== undefined ? ["--retry-max-backoff", options.outageMaxBackoff] : []),
       ],
-      // Started as the README says, without node flags: `run` sets its heap cap itself. A profiled
-      // run names the cap so that the bridge does not relaunch (the profile is of one process).
+      // Started as the README says: no node flags, no NODE_OPTIONS (a profiled run adds --cpu-prof).
       nodeArgs:
         options.profileDir === undefined || outage
           ? []
           : [
-              PROFILED_HEAP_CAP,
               "--cpu-prof",
               "--cpu-prof-dir",
               options.profileDir,
