@@ -34,6 +34,9 @@ export interface SpoolLock {
  */
 const LOCK_CONTENTION_WAIT_MS = 1_000;
 
+/** Attempts at the lock while it is busy and no live holder is named (see acquireSpoolLock). */
+const LOCK_ATTEMPTS = 3;
+
 /** Lock files held by this process, so a second open in the same process gets a clear message. */
 const heldHere = new Set<string>();
 
@@ -81,6 +84,32 @@ function clearLegacyLock(dir: string, file: string): void {
   truncateSync(file, 0);
 }
 
+/** Whether the owner file names a process that may hold the lock: another host's, or one alive here. */
+function namesLiveHolder(holder: { pid: number; host: string } | undefined): boolean {
+  if (holder === undefined) return false;
+  return holder.host !== hostname() || (holder.pid !== process.pid && isAlive(holder.pid));
+}
+
+/** One attempt at the lock: the SQLite connection that holds it. Throws SQLite's error (SQLITE_BUSY when held). */
+function takeLock(dir: string, file: string): Database.Database {
+  // Created 0600 here rather than by SQLite, which would use 0644 under the usual umask.
+  closeSync(openSync(file, "a", 0o600));
+  chmodSync(file, 0o600);
+  clearLegacyLock(dir, file);
+  // A busy wait, not none: two processes taking the lock at once climb SQLite's lock
+  // ladder (SHARED, RESERVED, EXCLUSIVE) side by side, and without a wait both can give up,
+  // leaving no holder. With one, SQLite makes the one holding only SHARED back off.
+  const db = new Database(file, { timeout: LOCK_CONTENTION_WAIT_MS });
+  try {
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+  } catch (reason) {
+    db.close();
+    throw reason;
+  }
+  return db;
+}
+
 /**
  * Takes the spool directory's lock, so one bridge (or one writing CLI command) at a time works
  * on a spool. The lock is an exclusive POSIX record lock (`fcntl`) on the empty file
@@ -103,25 +132,21 @@ export function acquireSpoolLock(dir: string): SpoolLock {
     );
   }
   let db: Database.Database | undefined;
-  try {
-    // Created 0600 here rather than by SQLite, which would use 0644 under the usual umask.
-    closeSync(openSync(file, "a", 0o600));
-    chmodSync(file, 0o600);
-    clearLegacyLock(dir, file);
-    // A busy wait, not none: two processes taking the lock at once climb SQLite's lock
-    // ladder (SHARED, RESERVED, EXCLUSIVE) side by side, and without a wait both can give up,
-    // leaving no holder. With one, SQLite makes the one holding only SHARED back off.
-    db = new Database(file, { timeout: LOCK_CONTENTION_WAIT_MS });
-    db.pragma("locking_mode = EXCLUSIVE");
-    db.exec("BEGIN EXCLUSIVE");
-  } catch (reason) {
-    db?.close();
-    if (reason instanceof BridgeError) throw reason;
-    if ((reason as { code?: unknown }).code === "SQLITE_BUSY") {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      db = takeLock(dir, file);
+      break;
+    } catch (reason) {
+      if (reason instanceof BridgeError) throw reason;
+      if ((reason as { code?: unknown }).code !== "SQLITE_BUSY")
+        throw spoolFailure("Taking the spool's lock failed", file, reason);
       const holder = readHolder(ownerFile);
+      // Busy with no live holder named: processes taking the lock at the same moment all gave
+      // up (a loaded machine can stall one past the busy wait). Try again; a named live holder
+      // (or the last attempt) is a refusal.
+      if (attempt < LOCK_ATTEMPTS && !namesLiveHolder(holder)) continue;
       throw inUse(dir, file, holder === undefined ? "another process" : `process ${holder.pid} on ${holder.host}`);
     }
-    throw spoolFailure("Taking the spool's lock failed", file, reason);
   }
   const lockDb = db;
   heldHere.add(file);
