@@ -3,6 +3,7 @@ import { prepareLoad, sliceLoad } from "./load.js";
 import { describeMachine, loadAverageNow, type MachineInfo } from "./machine.js";
 import { runBaselineScenario } from "./scenario-baseline.js";
 import { runBridgeScenario } from "./scenario-bridge.js";
+import { runDaprdScenario } from "./scenario-daprd.js";
 import { SCENARIOS, type ScenarioName, type ScenarioOptions, type ScenarioResult } from "./scenario-types.js";
 import { median } from "./stats.js";
 
@@ -50,6 +51,14 @@ export interface ScenarioSummary {
   readonly vsCeiling: number;
   /** throughput / naive throughput (medians). */
   readonly vsNaive: number;
+  /** `bridge-daprd`: throughput / bridge-disk throughput (the dev sidecar stand-in), medians. */
+  readonly vsStandIn?: number;
+  /** `bridge-daprd`: daprd's CPU, % of one core. */
+  readonly daprdCpuPercent?: number;
+  /** `bridge-daprd`: redis-server's CPU, % of one core. */
+  readonly redisCpuPercent?: number;
+  /** Why the scenario did not run, when it did not. */
+  readonly skipped?: string;
 }
 
 /** Everything one bench invocation measured. */
@@ -69,6 +78,7 @@ export interface BenchReport {
 /** Runs one scenario. */
 export function runScenario(name: ScenarioName, options: ScenarioOptions): Promise<ScenarioResult> {
   if (name === "ceiling" || name === "naive") return runBaselineScenario(name, options);
+  if (name === "bridge-daprd") return runDaprdScenario(options);
   return runBridgeScenario(name, options);
 }
 
@@ -98,7 +108,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       const scenarioLoad = name === "naive" ? sliceLoad(load, options.naiveEvents ?? Math.min(events, 5000)) : load;
       const result = await runScenario(name, { ...options.scenario, load: scenarioLoad });
       progress(
-        `  ${name}: ${Math.round(result.throughputPerSec)} events/s, ${result.delivered}/${result.events} delivered`,
+        result.skipped === undefined
+          ? `  ${name}: ${Math.round(result.throughputPerSec)} events/s, ${result.delivered}/${result.events} delivered`
+          : `  ${name}: skipped: ${result.skipped}`,
       );
       runResults.push(result);
     }
@@ -126,8 +138,18 @@ function summarize(
     median(of(name).map((r) => pick(r) ?? Number.NaN));
   const ceiling = med("ceiling", (r) => r.throughputPerSec);
   const naive = med("naive", (r) => r.throughputPerSec);
+  const standIn = med("bridge-disk", (r) => r.throughputPerSec);
   return chosen.map((scenario) => {
     const throughputPerSec = med(scenario, (r) => r.throughputPerSec);
+    const skipped = of(scenario).find((r) => r.skipped !== undefined)?.skipped;
+    const daprd =
+      scenario === "bridge-daprd"
+        ? {
+            vsStandIn: throughputPerSec / standIn,
+            daprdCpuPercent: med(scenario, (r) => r.daprd?.cpuPercent),
+            redisCpuPercent: med(scenario, (r) => r.daprd?.redisCpuPercent),
+          }
+        : {};
     return {
       scenario,
       throughputPerSec,
@@ -142,6 +164,8 @@ function summarize(
       drainMs: med(scenario, (r) => r.outage?.drainMs),
       vsCeiling: throughputPerSec / ceiling,
       vsNaive: throughputPerSec / naive,
+      ...daprd,
+      ...(skipped === undefined ? {} : { skipped }),
     };
   });
 }

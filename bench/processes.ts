@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -15,7 +15,41 @@ export const BRIDGE_CLI = path.join(root, "dist/src/cli/main.js");
 /** The compiled baseline sink child entry (`dist/bench/sink-child.js`), built by `bench/tsconfig.json`. */
 export const SINK_CHILD = path.join(root, "dist/bench/sink-child.js");
 
-/** Peak resident memory of a process, sampled from `/proc/<pid>/status` (Linux only). */
+/** The process and its descendants (from `/proc/<pid>/task/<tid>/children`); just `pid` where that is unavailable. */
+export function processTree(pid: number): number[] {
+  const found = [pid];
+  for (let i = 0; i < found.length; i++) {
+    const parent = found[i] ?? pid;
+    try {
+      for (const task of readdirSync(`/proc/${parent}/task`)) {
+        for (const child of readFileSync(`/proc/${parent}/task/${task}/children`, "utf8").split(" ")) {
+          if (child.trim() !== "") found.push(Number(child));
+        }
+      }
+    } catch {
+      // Exited, or no /proc: what was found so far.
+    }
+  }
+  return found;
+}
+
+/** The resident set of one process from `/proc/<pid>/status`, kB; undefined once it has exited. */
+function residentKb(pid: number): { anon: number; file: number; shmem: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? 0);
+    return { anon: kb("RssAnon"), file: kb("RssFile"), shmem: kb("RssShmem") };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Peak resident memory of a process together with its descendants (should the process under
+ * test start another node, they share one binary), sampled from `/proc/<pid>/status`
+ * (Linux only): the anonymous and shared-memory pages of each, plus the largest file-backed set
+ * (the node binary and libraries, mapped by both but resident once). For one process it is VmRSS.
+ */
 export class RssSampler {
   #peakKb = 0;
   readonly #timer: NodeJS.Timeout;
@@ -37,12 +71,16 @@ export class RssSampler {
 
   /** Takes one sample now (also called before reading the peak at the end of a phase). */
   sample(): void {
-    try {
-      const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
-      if (match?.[1] !== undefined) this.#peakKb = Math.max(this.#peakKb, Number(match[1]));
-    } catch {
-      // The process has exited or /proc does not exist: keep the peak seen so far.
+    let own = 0;
+    let file = 0;
+    for (const pid of processTree(this.pid)) {
+      // An exited process (or no /proc) adds nothing: the peak seen so far stays.
+      const resident = residentKb(pid);
+      if (resident === undefined) continue;
+      own += resident.anon + resident.shmem;
+      file = Math.max(file, resident.file);
     }
+    this.#peakKb = Math.max(this.#peakKb, own + file);
   }
 
   stop(): void {
@@ -50,8 +88,8 @@ export class RssSampler {
   }
 }
 
-/** CPU time (user + system) a process has used, in ms, from `/proc/<pid>/stat`; NaN where unavailable. */
-export function processCpuMs(pid: number): number {
+/** CPU time (user + system) of a process, in ms, from `/proc/<pid>/stat`; NaN where unavailable. */
+function ownCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
@@ -60,6 +98,12 @@ export function processCpuMs(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU time (user + system) a process and its live descendants have used, in ms; NaN where unavailable. */
+export function processCpuMs(pid: number): number {
+  const [self, ...descendants] = processTree(pid);
+  return descendants.reduce((sum, one) => sum + (ownCpuMs(one) || 0), ownCpuMs(self ?? pid));
 }
 
 /** CPU use of the bench process and of the process under test over a phase, in % of one core. */

@@ -52,6 +52,15 @@ export function formatTable(report: BenchReport): string {
     `load: ${report.events} events on ${report.streams} streams, ${report.concurrency} instances in flight per family per stream, ${report.runs} run(s) (medians)`,
     line(header),
     ...rows.map(line),
+    ...report.summary.flatMap((s) => {
+      if (s.scenario !== "bridge-daprd") return [];
+      if (s.skipped !== undefined) return [`bridge-daprd skipped: ${s.skipped}`];
+      return [
+        `bridge-daprd (real daprd + Redis Streams): ${fmt(s.vsStandIn ?? Number.NaN, 2)} × the dev sidecar's rate ` +
+          `(bridge-disk); CPU % of a core: daprd ${fmt(s.daprdCpuPercent ?? Number.NaN)}, ` +
+          `redis ${fmt(s.redisCpuPercent ?? Number.NaN)}, bridge ${fmt(s.sutCpuPercent)}`,
+      ];
+    }),
   ].join("\n");
 }
 

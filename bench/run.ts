@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the throughput and latency benchmark (docs/performance.md).
  * Options: --events N, --runs K, --json PATH, --scenarios a,b, --naive-events N, --streams S, --latency-seconds S,
- * --profile DIR (CPU profile of the bridge child in bridge-disk).
+ * --profile DIR (CPU profiles of the bridge child in bridge-memory and bridge-disk).
  */
 import { Command, InvalidArgumentError } from "commander";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -75,7 +75,7 @@ const program = new Command("bench")
     integer("--latency-seconds", 0),
     5,
   )
-  .option("--profile <dir>", "write a CPU profile of the bridge child during bridge-disk into DIR")
+  .option("--profile <dir>", "write CPU profiles of the bridge child during bridge-memory and bridge-disk into DIR")
   .action(async (flags: Flags) => {
     const profileDir = flags.profile === undefined ? undefined : path.resolve(flags.profile);
     if (profileDir !== undefined) await mkdir(profileDir, { recursive: true });
@@ -90,7 +90,7 @@ const program = new Command("bench")
       scenario: {
         latencySeconds: flags.latencySeconds,
         bridgeArgs: flags.bridgeArg,
-        ...(profileDir === undefined ? {} : { bridgeNodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir] }),
+        ...(profileDir === undefined ? {} : { profileDir }),
       },
     });
     const targets = checkTargets(report);

@@ -27,9 +27,6 @@ interface Phase {
  * `bridge-disk-outage` starts with the sidecar unavailable, spools the whole load, then brings
  * the sidecar back and measures the drain.
  */
-/** Node flags the deployment files run the bridge with. */
-export const DEPLOYED_NODE_ARGS: readonly string[] = ["--max-old-space-size=128"];
-
 export async function runBridgeScenario(scenario: BridgeScenario, options: ScenarioOptions): Promise<ScenarioResult> {
   const timeoutMs = options.timeoutMs ?? 300_000;
   const outage = scenario === "bridge-disk-outage";
@@ -47,9 +44,17 @@ export async function runBridgeScenario(scenario: BridgeScenario, options: Scena
         ...(options.bridgeArgs ?? []),
         ...(outage && options.outageMaxBackoff !== undefined ? ["--retry-max-backoff", options.outageMaxBackoff] : []),
       ],
-      // The heap cap the deployment files set (Dockerfile, Kubernetes): V8 otherwise lets the
-      // old space grow before collecting, which shows as RSS without being held data.
-      nodeArgs: [...DEPLOYED_NODE_ARGS, ...(scenario === "bridge-disk" ? (options.bridgeNodeArgs ?? []) : [])],
+      // Started as the README says: no node flags, no NODE_OPTIONS (a profiled run adds --cpu-prof).
+      nodeArgs:
+        options.profileDir === undefined || outage
+          ? []
+          : [
+              "--cpu-prof",
+              "--cpu-prof-dir",
+              options.profileDir,
+              "--cpu-prof-name",
+              `${scenario}-${Date.now()}.cpuprofile`,
+            ],
     });
     const target = bridge.address;
     const phase = async (load: BenchLoad, ratePerSec: number, beforeArrivals?: () => void): Promise<Phase> => {

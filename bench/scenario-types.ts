@@ -3,7 +3,14 @@ import type { CpuShare } from "./processes.js";
 import type { LatencySummary } from "./stats.js";
 
 /** The scenarios, in the order they run. */
-export const SCENARIOS = ["ceiling", "naive", "bridge-memory", "bridge-disk", "bridge-disk-outage"] as const;
+export const SCENARIOS = [
+  "ceiling",
+  "naive",
+  "bridge-memory",
+  "bridge-disk",
+  "bridge-disk-outage",
+  "bridge-daprd",
+] as const;
 /** One scenario's name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -18,8 +25,11 @@ export interface ScenarioOptions {
   readonly placement?: "child" | "in-process";
   /** Length of the fixed-rate latency phase, in seconds; 0 skips it. @default 5 */
   readonly latencySeconds?: number;
-  /** Extra node flags of the bridge child in `bridge-disk` (e.g. `--cpu-prof`). @default [] */
-  readonly bridgeNodeArgs?: readonly string[];
+  /**
+   * Where to write a CPU profile (`--cpu-prof`) of the bridge child in `bridge-memory` and
+   * `bridge-disk`, one file per scenario run, named after the scenario. @default no profile
+   */
+  readonly profileDir?: string;
   /** Extra `run` flags for every bridge child (experiments, e.g. `--ordering none`). @default [] */
   readonly bridgeArgs?: readonly string[];
   /** Backoff cap of the bridge in `bridge-disk-outage`, a duration flag value. @default the bridge default (30 s) */
@@ -65,4 +75,18 @@ export interface ScenarioResult {
   readonly outage?: OutageFigures;
   /** CPU use during the throughput phase: which process was the bottleneck. */
   readonly cpu?: CpuShare;
+  /** `bridge-daprd`: the real sidecar and broker behind the bridge. */
+  readonly daprd?: DaprdFigures;
+  /** Why the scenario did not run on this machine (then it measured nothing). */
+  readonly skipped?: string;
+}
+
+/** The real daprd and Redis of `bridge-daprd` over its throughput phase. */
+export interface DaprdFigures {
+  /** daprd's version. */
+  readonly version: string;
+  /** daprd's CPU use, % of one core. */
+  readonly cpuPercent: number;
+  /** redis-server's CPU use, % of one core. */
+  readonly redisCpuPercent: number;
 }

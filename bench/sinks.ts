@@ -76,7 +76,11 @@ export async function startBaselineSink(options: BaselineSinkOptions): Promise<B
       for await (const frame of call as AsyncIterable<Buffer>) {
         requestType.decode(frame);
         if (dapr !== undefined)
-          await dapr.pubsub.publish(pubsub, topic, frame, { contentType: "application/octet-stream" });
+          // rawPayload: the frame's bytes reach the broker as they are, not in daprd's envelope.
+          await dapr.pubsub.publish(pubsub, topic, frame, {
+            contentType: "application/octet-stream",
+            metadata: { rawPayload: "true" },
+          });
         processed++;
         (arrivals[stream] ??= []).push(wallClockMs());
       }

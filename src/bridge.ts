@@ -16,6 +16,9 @@ import { MemorySpool } from "./spool/memory-spool.js";
 import type { Spool, SpoolStats } from "./spool/spool.js";
 import { SqliteSpool } from "./spool/sqlite-spool.js";
 
+/** How long published events may wait in a disk spool for a range delete, ms. */
+const DISK_REMOVAL_HOLD_MS = 5_000;
+
 /** Where a bridge is in its life. */
 export type BridgeState = "created" | "starting" | "running" | "draining" | "closed";
 
@@ -116,6 +119,8 @@ export class Bridge {
         retry: config.retry,
         batch: config.batch,
         maxInMemoryEvents: config.maxInMemoryEvents,
+        // A disk spool deletes published rows by range once the watermark passes them (see DeliveryQueue).
+        removalHoldMs: config.durability === "disk" ? DISK_REMOVAL_HOLD_MS : 0,
         ordering: config.ordering,
         deadLetterPubsub: config.deadLetterPubsub,
         deadLetterTopic: config.deadLetterTopic,

@@ -82,7 +82,7 @@ const COMPLETED_BY_STATUS: Record<string, string> = {
   CONTINUED_AS_NEW: "io.dapr.workflows.continued_as_new",
 };
 
-/** One frame per row of DESIGN §3's type table, each with its own key, and the type it must become. */
+/** One frame per row of the type table (docs/contract.md §3.4), each with its own key, and the type it must become. */
 function typeTableFrames(): Array<{ frame: Uint8Array; type: string; key: string; family: string }> {
   const rows: Array<{ frame: Uint8Array; type: string; key: string; family: string }> = [];
   WORKFLOW_KINDS.forEach((kind, i) => {

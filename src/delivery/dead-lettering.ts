@@ -30,9 +30,10 @@ export function turnIntoDeadLetter(entry: Entry, reason: string, error: BridgeEr
 /**
  * Parks a dead letter whose own publish failed: it stays in the spool as dead, listed and
  * replayable by `dapr-event-bridge dead-letters`. Nothing is dropped: if even parking fails, the
- * row stays pending and is tried again after a restart.
+ * row stays pending and is tried again after a restart. Returns whether it was parked.
  */
-export function parkDeadLetter(spool: Spool, entry: Entry, error: BridgeError, logger: Logger): void {
+export function parkDeadLetter(spool: Spool, entry: Entry, error: BridgeError, logger: Logger): boolean {
+  let parked = true;
   try {
     spool.markDead([
       {
@@ -46,6 +47,7 @@ export function parkDeadLetter(spool: Spool, entry: Entry, error: BridgeError, l
       },
     ]);
   } catch (cause) {
+    parked = false;
     logger.error(
       { err: BridgeError.from(cause), id: entry.id },
       "could not park a dead letter; it stays pending in the spool",
@@ -55,4 +57,5 @@ export function parkDeadLetter(spool: Spool, entry: Entry, error: BridgeError, l
     { id: entry.id, type: entry.type, code: error.code },
     "dead-letter publish failed; the event stays in the spool (see `dapr-event-bridge dead-letters list`)",
   );
+  return parked;
 }

@@ -25,15 +25,15 @@ class AcceptingPublisher implements Publisher {
 class FullDiskSpool extends SqliteSpool {
   full = true;
   failedRemovals = 0;
-  override remove(seqs: readonly number[]): void {
+  override removePublished(below: number, seqs: readonly number[]): void {
     if (this.full) {
       this.failedRemovals++;
       throw new BridgeError(
         ErrorCode.Spool,
-        `Removing ${seqs.length} published events failed in ${this.file}: database or disk is full`,
+        `Removing published events below ${below} and ${seqs.length} more failed in ${this.file}: database or disk is full`,
       );
     }
-    super.remove(seqs);
+    super.removePublished(below, seqs);
   }
 }
 
@@ -58,8 +58,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function queueOn(spool: SqliteSpool, publisher: Publisher, maxInMemoryEvents: number): DeliveryQueue {
+function queueOn(
+  spool: SqliteSpool,
+  publisher: Publisher,
+  maxInMemoryEvents: number,
+  removalHoldMs?: number,
+): DeliveryQueue {
   const q = new DeliveryQueue({
+    ...(removalHoldMs === undefined ? {} : { removalHoldMs }),
     spool,
     publisher,
     retry,
@@ -75,6 +81,67 @@ function queueOn(spool: SqliteSpool, publisher: Publisher, maxInMemoryEvents: nu
   q.start();
   return q;
 }
+
+/** A real SQLite spool that records the seqs it was asked to delete one by one. */
+class RecordingSpool extends SqliteSpool {
+  readonly bySeq: number[] = [];
+  override removePublished(below: number, seqs: readonly number[]): void {
+    this.bySeq.push(...seqs);
+    super.removePublished(below, seqs);
+  }
+}
+
+/** Fails every call of key `slow` until `healed`; publishes the rest. */
+class SlowKeyPublisher extends AcceptingPublisher {
+  healed = false;
+  override publish(pubsub: string, topic: string, items: readonly PublishItem[]): Promise<PublishResult> {
+    const slow = items.filter((item) => item.metadata["partitionKey"] === "slow");
+    if (this.healed || slow.length === 0) return super.publish(pubsub, topic, items);
+    const down = new BridgeError(ErrorCode.Unavailable, "sidecar down for this key");
+    void super.publish(
+      pubsub,
+      topic,
+      items.filter((item) => !slow.includes(item)),
+    );
+    return Promise.resolve({ failed: new Map(slow.map((item) => [item.entryId, down])) });
+  }
+}
+
+describe("DeliveryQueue removals by watermark", () => {
+  it("holds published events above an unpublished one, then deletes them all as one range", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bridge-removals-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const spool = new RecordingSpool({ dir, maxEvents: 10_000, maxBytes: 1 << 30 });
+    cleanups.push(() => spool.close());
+    const publisher = new SlowKeyPublisher();
+    const q = queueOn(spool, publisher, 1_000, 60_000);
+    q.accept(spool.append([{ ...event(0), key: "slow" }, ...Array.from({ length: 40 }, (_, i) => event(i + 1))]));
+    await waitUntil(() => publisher.published.length === 40, 10_000, "every event but the slow key's");
+    // Nothing is deleted while the oldest event is unpublished: the watermark stays below it.
+    expect(spool.stats().pending).toBe(41);
+
+    publisher.healed = true;
+    await waitUntil(() => spool.stats().pending === 0, 10_000, "the range delete after the slow key's event");
+    expect(spool.bySeq).toEqual([]);
+    expect(await q.drain(5_000)).toBe(true);
+  });
+
+  it("keeps paging a backlog far beyond the window while removals wait for the watermark", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bridge-removals-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const spool = new RecordingSpool({ dir, maxEvents: 100_000, maxBytes: 1 << 30 });
+    cleanups.push(() => spool.close());
+    const publisher = new SlowKeyPublisher();
+    const q = queueOn(spool, publisher, 20, 60_000);
+    q.accept(spool.append([{ ...event(0), key: "slow" }, ...Array.from({ length: 1_999 }, (_, i) => event(i + 1))]));
+    // Removals pile up above the slow key's event, then the watermark passes them all at once.
+    await waitUntil(() => publisher.published.length >= 30, 10_000, "events published past the slow key");
+    publisher.healed = true;
+    expect(await q.drain(20_000)).toBe(true);
+    expect(publisher.published).toHaveLength(2_000);
+    expect(spool.stats().pending).toBe(0);
+  });
+});
 
 describe("DeliveryQueue removals on a full disk", () => {
   it("retries deleting published events until the disk has room: pending drops to 0 and a restart republishes nothing", async () => {

@@ -139,6 +139,26 @@ describe("DeliveryQueue", () => {
     expect(spool.stats()).toMatchObject({ pending: 0, dead: 1 });
   });
 
+  it("keeps a dead letter it could not park pending while later events are removed under the watermark", async () => {
+    class UnparkableSpool extends MemorySpool {
+      override markDead(): void {
+        throw new BridgeError(ErrorCode.Spool, "Parking failed: disk full");
+      }
+    }
+    const spool = new UnparkableSpool({ maxEvents: 100, maxBytes: 1 << 30 });
+    const rejected = new BridgeError(ErrorCode.Rejected, "no");
+    const publisher = new ScriptedPublisher((call) =>
+      call.topic === "good" ? new Map() : new Map(call.items.map((i) => [i.entryId, rejected])),
+    );
+    const q = queue(spool, publisher);
+    const events = [event(0, "a", "bad"), ...Array.from({ length: 30 }, (_, i) => event(i + 1, `k${i}`, "good"))];
+    q.accept(spool.append(events));
+    expect(await q.drain(10_000)).toBe(true);
+    expect(publisher.published).toHaveLength(30);
+    expect(spool.readPending(0, 100).map((e) => e.id)).toEqual(["id-0"]);
+    expect(spool.stats()).toMatchObject({ pending: 1, dead: 0 });
+  });
+
   it("retries retryable failures without end until they succeed", async () => {
     const spool = new MemorySpool({ maxEvents: 100, maxBytes: 1 << 30 });
     const publisher = new ScriptedPublisher((call, n) => {

@@ -20,6 +20,7 @@ import type { DeliveryObserver } from "./observer.js";
 /** Published events whose spool removal may wait, and for how long (ms): fewer transactions. */
 const REMOVAL_BATCH = 4096;
 const REMOVAL_DELAY_MS = 20;
+
 /** Longest wait between two attempts to remove published events the spool refused to delete, ms. */
 const REMOVAL_RETRY_MAX_MS = 5_000;
 /** Least time between two error logs about removals that keep failing, ms. */
@@ -43,6 +44,14 @@ export interface DeliveryQueueOptions {
   readonly now?: () => number;
   /** Wall clock, ms since the epoch: the age of an event (`retry.maxAgeMs`). @default Date.now */
   readonly wallNow?: () => number;
+  /**
+   * How long a published event above the removal watermark (the lowest unpublished seq) may wait
+   * for the watermark to pass it, ms: one range delete then takes it with its neighbours, where a
+   * delete by seq dirties a page per row (a disk spool). At most twice `maxInMemoryEvents` wait;
+   * after a crash they are published again (at-least-once). 0: every published event is deleted
+   * at the next flush (a memory spool). @default 0
+   */
+  readonly removalHoldMs?: number;
   /** Random source of the backoff jitter. @default Math.random */
   readonly random?: () => number;
 }
@@ -74,6 +83,7 @@ export class DeliveryQueue {
   private readonly now: () => number;
   private readonly wallNow: () => number;
   private readonly random: () => number;
+  private readonly removalHoldMs: number;
   private readonly window = new Map<number, Entry>();
   private readonly lanes: KeyLanes<Entry>;
   /**
@@ -95,6 +105,14 @@ export class DeliveryQueue {
   private closed = false;
   /** Seqs published but not yet deleted from the spool (see flushRemovals). */
   private removals: number[] = [];
+  /** Published seqs above the watermark, waiting for it to pass them (see flushRemovals). */
+  private held: number[] = [];
+  /** When the removals now held were first held (monotonic ms), or Infinity. */
+  private heldSince = Infinity;
+  /** Whether events entered the window in seq order (always, by construction; the watermark relies on it). */
+  private admittedInOrder = true;
+  /** The lowest seq of an event that left the window but is still pending in the spool (its parking failed). */
+  private keptPendingBelow = Infinity;
   private removalTimer: NodeJS.Timeout | undefined;
   /** Failed removal attempts in a row; while above 0 the removals wait with backoff. */
   private removalFailures = 0;
@@ -110,6 +128,12 @@ export class DeliveryQueue {
     this.now = options.now ?? (() => performance.now());
     this.wallNow = options.wallNow ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.removalHoldMs = options.removalHoldMs ?? 0;
+    if (!Number.isFinite(this.removalHoldMs) || this.removalHoldMs < 0)
+      throw new BridgeError(
+        ErrorCode.InvalidConfig,
+        `DeliveryQueue removalHoldMs: expected a number of ms >= 0, got ${String(options.removalHoldMs)}`,
+      );
     this.lanes = new KeyLanes<Entry>(options.ordering === "key");
     this.calls = new PQueue({ concurrency: options.batch.maxInFlight });
     this.failureLog = new FailureLog(options.logger);
@@ -178,7 +202,7 @@ export class DeliveryQueue {
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.calls.onIdle();
     // One last attempt; what it cannot delete is published again after a restart (at-least-once).
-    this.flushRemovals();
+    this.flushRemovals(true);
     if (this.removalTimer !== undefined) clearTimeout(this.removalTimer);
     this.retries.clear();
     this.window.clear();
@@ -197,13 +221,14 @@ export class DeliveryQueue {
   }
 
   private isIdle(): boolean {
-    return this.window.size === 0 && !this.backlogOnDisk && this.removals.length === 0;
+    return this.window.size === 0 && !this.backlogOnDisk && this.removals.length === 0 && this.held.length === 0;
   }
 
   private admit(event: SpooledEvent): void {
     const entry = toEntry(event);
     this.window.set(entry.seq, entry);
     if (entry.seq > this.loadedUpTo) this.loadedUpTo = entry.seq;
+    else this.admittedInOrder = false;
     if (entry.deadLetter && entry.key === UNDECODABLE_PARTITION_KEY) {
       this.unordered.add(entry.seq);
       this.markReady(entry);
@@ -245,28 +270,57 @@ export class DeliveryQueue {
   }
 
   /**
-   * Deletes published events from the spool in one statement. Removals wait up to
-   * REMOVAL_DELAY_MS (or until REMOVAL_BATCH gathered) so that many settled batches share one
-   * transaction; a crash in that window only repeats those events (at-least-once).
+   * The removal watermark: every pending event with a lower seq is published. The window holds
+   * every pending event up to `loadedUpTo` and admits them in seq order, so its first key is its
+   * lowest seq; events that left it unpublished (a dead letter that could not be parked) cap it.
+   */
+  private watermark(): number {
+    if (!this.admittedInOrder) return 0;
+    const first = this.window.keys().next();
+    const lowestInWindow = first.done === true ? Infinity : first.value;
+    return Math.min(this.loadedUpTo + 1, lowestInWindow, this.keptPendingBelow);
+  }
+
+  /**
+   * Deletes published events from the spool in one transaction: those under the watermark as
+   * one range (whole pages freed), those above it by seq. Removals wait up to REMOVAL_DELAY_MS
+   * (or until REMOVAL_BATCH gathered) so that many settled batches share one transaction; events
+   * above the watermark wait up to `removalHoldMs` for it to pass them. A crash meanwhile only
+   * repeats those events (at-least-once).
    *
    * A removal the spool refuses (a full disk) is kept and retried with backoff until it
    * succeeds: dropping it would leave published rows pending, so `spool_pending_events` would
    * never fall back and every restart would publish them again.
    */
-  private flushRemovals(): void {
+  private flushRemovals(final = false): void {
     if (this.removalTimer !== undefined) {
       clearTimeout(this.removalTimer);
       this.removalTimer = undefined;
     }
-    if (this.removals.length === 0) return;
-    const seqs = this.removals;
+    if (this.removals.length === 0 && this.held.length === 0) return;
+    const seqs = this.held.length === 0 ? this.removals : this.held.concat(this.removals);
     this.removals = [];
+    this.held = [];
+    const below = this.watermark();
+    const now = this.now();
+    const above = seqs.filter((seq) => seq >= below);
+    // A full spool (the sink waits for room) frees what it can at once.
+    const byOne =
+      final ||
+      !this.hasRoom() ||
+      above.length > 2 * this.opts.maxInMemoryEvents ||
+      now - Math.min(this.heldSince, now) >= this.removalHoldMs;
     try {
-      this.opts.spool.remove(seqs);
+      this.opts.spool.removePublished(below, byOne ? above : []);
     } catch (error) {
       this.removals = seqs.concat(this.removals);
       this.removalFailed(BridgeError.from(error));
       return;
+    }
+    if (byOne || above.length === 0) this.heldSince = Infinity;
+    else {
+      this.held = above;
+      if (this.heldSince === Infinity) this.heldSince = now;
     }
     if (this.removalFailures > 0) {
       this.opts.logger.info(
@@ -279,6 +333,7 @@ export class DeliveryQueue {
       this.pageIn();
       this.schedulePump();
     }
+    if (this.held.length > 0) this.armRemovalTimer();
     if (this.hasRoom()) this.roomWaiters.wake();
     if (this.isIdle()) this.idleWaiters.wake();
   }
@@ -311,7 +366,12 @@ export class DeliveryQueue {
       this.flushRemovals();
       return;
     }
-    if (this.removalTimer !== undefined) return;
+    this.armRemovalTimer();
+  }
+
+  /** A flush within REMOVAL_DELAY_MS, unless one is due already, a retry backoff runs, or the queue is closed. */
+  private armRemovalTimer(): void {
+    if (this.removalTimer !== undefined || this.removalFailures > 0 || this.closed) return;
     this.removalTimer = setTimeout(() => {
       this.removalTimer = undefined;
       this.flushRemovals();
@@ -466,7 +526,8 @@ export class DeliveryQueue {
 
   /** The dead-letter publish failed too: the event stays in the spool, listed by `dead-letters list`. */
   private park(entry: Entry, error: BridgeError): void {
-    parkDeadLetter(this.opts.spool, entry, error, this.opts.logger);
+    if (!parkDeadLetter(this.opts.spool, entry, error, this.opts.logger))
+      this.keptPendingBelow = Math.min(this.keptPendingBelow, entry.seq);
     this.opts.observer?.parked(entry);
     this.finish(entry);
   }

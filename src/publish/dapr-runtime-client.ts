@@ -3,6 +3,13 @@ import type protobuf from "protobufjs";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import { sidecarError } from "./redact.js";
 import { daprRuntimeProtos } from "../proto/protos.js";
+import {
+  encodeBulkPublishRequest,
+  type BulkPublishRequest,
+  type BulkPublishRequestEntry,
+} from "./bulk-publish-encoding.js";
+
+export type { BulkPublishRequest, BulkPublishRequestEntry };
 import { parseDaprEndpoint } from "./dapr-endpoint.js";
 
 /** The Dapr runtime service, as named in Dapr's `dapr.proto`. */
@@ -14,25 +21,6 @@ export interface PublishEventRequest {
   readonly topic: string;
   readonly data: Uint8Array;
   readonly data_content_type: string;
-  readonly metadata: Readonly<Record<string, string>>;
-}
-
-/** One entry of a `BulkPublishRequest`. */
-export interface BulkPublishRequestEntry {
-  readonly entry_id: string;
-  readonly event: Uint8Array;
-  readonly content_type: string;
-  readonly metadata: Readonly<Record<string, string>>;
-}
-
-/**
- * `BulkPublishRequest`. daprd reads `rawPayload` from the request-level `metadata` only, and merges
- * it under each entry's own metadata (entry keys win) when the entry has some (see docs/contract.md).
- */
-export interface BulkPublishRequest {
-  readonly pubsub_name: string;
-  readonly topic: string;
-  readonly entries: readonly BulkPublishRequestEntry[];
   readonly metadata: Readonly<Record<string, string>>;
 }
 
@@ -89,6 +77,9 @@ function decoder<T>(type: protobuf.Type): (bytes: Buffer) => T {
 
 const codecs = new Map<string, MethodCodec<unknown, unknown>>();
 
+/** The methods whose request is a `BulkPublishRequest`. */
+const BULK_METHODS: ReadonlySet<string> = new Set(["BulkPublishEvent", "BulkPublishEventAlpha1"]);
+
 /**
  * The codec of a runtime method (any method of `dapr.proto.runtime.v1.Dapr`), built from
  * Dapr's `.proto` shipped by `@dapr/dapr` and cached. Shared by the client and the dev sidecar.
@@ -109,7 +100,10 @@ export function daprMethodCodec(method: string): MethodCodec<unknown, unknown> {
       throw new BridgeError(ErrorCode.Internal, `cannot resolve the types of ${method}`);
     codec = {
       path: `/${DAPR_RUNTIME_SERVICE}/${method}`,
-      serializeRequest: encoder(req),
+      // The bulk requests, the publish path's bulk of encoding, have a writer of their own (same bytes).
+      serializeRequest: BULK_METHODS.has(method)
+        ? (encodeBulkPublishRequest as (value: unknown) => Buffer)
+        : encoder(req),
       deserializeRequest: decoder(req),
       serializeResponse: encoder(res),
       deserializeResponse: decoder(res),

@@ -49,9 +49,9 @@ export interface StreamHandlerOptions {
 }
 
 /**
- * The per-stream loop of the sink: pull a frame, turn it into a spool event, add it to the
- * group commit, and wait for room before pulling the next (backpressure reaches daprd
- * through HTTP/2 flow control). The `EventResponse` goes out only after the client
+ * The per-stream loop of the sink: take each frame as it arrives, turn it into a spool event,
+ * add it to the group commit, and pause the stream while the spool has no room (backpressure
+ * reaches daprd through HTTP/2 flow control). The `EventResponse` goes out only after the client
  * half-closed and the group of the last event is committed.
  */
 export function createStreamHandler(options: StreamHandlerOptions) {
@@ -94,50 +94,54 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
     message: "undecodable frames kept as io.dapr.bridge.undecodable and dead-lettered",
     ...(options.warnEveryMs === undefined ? {} : { everyMs: options.warnEveryMs }),
   });
-  try {
-    for await (const frame of call as AsyncIterable<Buffer>) {
-      frames++;
-      if (frame.byteLength === 0) {
-        // Nothing to keep: no dead letter, a count, and a bound on how many one stream may send.
-        observer?.emptyFrame?.();
-        if (++emptyFrames > maxEmptyFrames) {
-          observer?.refused?.("empty_frames");
-          throw new BridgeError(
-            ErrorCode.Undecodable,
-            `the stream sent more than ${maxEmptyFrames} empty frames (an EventRequest carries an event); ` +
-              "the limit is sinkMaxEmptyFrames (--sink-max-empty-frames)",
-          );
-        }
-        continue;
+  /** Handles one frame; returns whether the spool is full (reading pauses until it has room). */
+  const onFrame = (frame: Buffer): boolean => {
+    frames++;
+    if (frame.byteLength === 0) {
+      // Nothing to keep: no dead letter, a count, and a bound on how many one stream may send.
+      observer?.emptyFrame?.();
+      if (++emptyFrames > maxEmptyFrames) {
+        observer?.refused?.("empty_frames");
+        throw new BridgeError(
+          ErrorCode.Undecodable,
+          `the stream sent more than ${maxEmptyFrames} empty frames (an EventRequest carries an event); ` +
+            "the limit is sinkMaxEmptyFrames (--sink-max-empty-frames)",
+        );
       }
-      const outcome = factory.fromFrame(frame, identity);
-      observer?.frame(outcome, frame.byteLength);
-      if (outcome.kind === "undecodable") {
-        undecodable.occurred({
-          bytes: frame.byteLength,
-          appId: identity.appId,
-          namespace: identity.namespace,
-          error: outcome.error.message,
-        });
-      }
-      if (outcome.kind !== "dropped") {
-        const group = commit.add(outcome.event);
-        if (group !== last) {
-          last = group;
-          // A group that cannot be committed ends the stream now (one handler per group, not per event).
-          group.committed.catch((error: unknown) => failStream(BridgeError.from(error)));
-        }
-      }
-      if (!options.hasRoom()) {
-        const waitStart = performance.now();
-        observer?.backpressureStarted?.();
-        try {
-          await options.waitForRoom(stream.signal);
-        } finally {
-          observer?.backpressure(performance.now() - waitStart);
-        }
+      return !options.hasRoom();
+    }
+    const outcome = factory.fromFrame(frame, identity);
+    observer?.frame(outcome, frame.byteLength);
+    if (outcome.kind === "undecodable") {
+      undecodable.occurred({
+        bytes: frame.byteLength,
+        appId: identity.appId,
+        namespace: identity.namespace,
+        error: outcome.error.message,
+      });
+    }
+    if (outcome.kind !== "dropped") {
+      const group = commit.add(outcome.event);
+      if (group !== last) {
+        last = group;
+        // A group that cannot be committed ends the stream now (one handler per group, not per event).
+        group.committed.catch((error: unknown) => failStream(BridgeError.from(error)));
       }
     }
+    return !options.hasRoom();
+  };
+  /** Waits for room with the stream paused, then resumes it. */
+  const waitForRoom = async (): Promise<void> => {
+    const waitStart = performance.now();
+    observer?.backpressureStarted?.();
+    try {
+      await options.waitForRoom(stream.signal);
+    } finally {
+      observer?.backpressure(performance.now() - waitStart);
+    }
+  };
+  try {
+    await readFrames(call, stream.signal, onFrame, waitForRoom);
     if (stream.signal.aborted) throw stream.signal.reason;
     if (last !== undefined) await last.committed;
     observer?.streamClosed(identity);
@@ -161,4 +165,65 @@ async function handle(options: StreamHandlerOptions, call: grpc.ServerReadableSt
     call.off("cancelled", onCancel);
     options.shutdown.removeEventListener("abort", onShutdown);
   }
+}
+
+/**
+ * Reads the stream's frames with `data` events (no promise per frame), pausing it while
+ * `onFrame` reports a full spool until `waitForRoom` resolves. Resolves at the stream's end;
+ * rejects with what `onFrame` or `waitForRoom` threw, with the stream's error, with the
+ * signal's reason once it aborts, or when the stream closes before its end.
+ */
+function readFrames(
+  call: grpc.ServerReadableStream<Buffer, Buffer>,
+  signal: AbortSignal,
+  onFrame: (frame: Buffer) => boolean,
+  waitForRoom: () => Promise<void>,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (error?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      call.off("data", onData);
+      call.off("end", onEnd);
+      call.off("error", finish);
+      call.off("close", onClose);
+      signal.removeEventListener("abort", onAbort);
+      if (error === undefined) resolve();
+      else reject(error instanceof Error ? error : BridgeError.from(error));
+    };
+    const onData = (frame: Buffer): void => {
+      if (settled) return;
+      let full: boolean;
+      try {
+        full = onFrame(frame);
+      } catch (error) {
+        finish(error);
+        // Nothing more is read from this stream (as an async iterator left early destroys it).
+        call.destroy();
+        return;
+      }
+      if (!full) return;
+      call.pause();
+      waitForRoom().then(
+        () => {
+          if (!settled) call.resume();
+        },
+        (error: unknown) => finish(error),
+      );
+    };
+    const onEnd = (): void => finish();
+    const onClose = (): void =>
+      finish(new BridgeError(ErrorCode.Aborted, "the stream closed before the client half-closed it"));
+    const onAbort = (): void => finish(signal.reason);
+    if (signal.aborted) {
+      finish(signal.reason);
+      return;
+    }
+    call.on("data", onData);
+    call.once("end", onEnd);
+    call.once("error", finish);
+    call.once("close", onClose);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

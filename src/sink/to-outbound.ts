@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from "uuid";
 import { convertFrame, undecodableRecord } from "../cloudevents/convert.js";
 import { encodeJson } from "../cloudevents/encode-json.js";
 import { encodeProtobuf } from "../cloudevents/encode-protobuf.js";
@@ -6,6 +5,7 @@ import type { CloudEventRecord, EventFormat, SourceIdentity } from "../cloudeven
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { RouteDecision } from "../routing/router.js";
 import type { OutboundEvent } from "../spool/spool.js";
+import { EventIds } from "./event-ids.js";
 
 /** Options of {@link OutboundFactory}. */
 export interface OutboundFactoryOptions {
@@ -43,6 +43,7 @@ const encoders: Record<EventFormat, (record: CloudEventRecord) => Uint8Array> = 
 export class OutboundFactory {
   private readonly options: OutboundFactoryOptions;
   private readonly now: () => number;
+  private readonly ids = new EventIds();
 
   constructor(options: OutboundFactoryOptions) {
     this.options = options;
@@ -52,7 +53,7 @@ export class OutboundFactory {
   /** Converts, routes and encodes one frame from `identity`. */
   fromFrame(frame: Uint8Array, identity: SourceIdentity): FrameOutcome {
     const acceptedAt = this.now();
-    const id = uuidv7();
+    const id = this.ids.next();
     let record: CloudEventRecord;
     try {
       record = convertFrame(frame, identity, id);

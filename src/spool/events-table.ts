@@ -27,6 +27,8 @@ export interface Statements {
   insert: Database.Statement<[string, string, string, string, string, string, Uint8Array, number, number]>;
   readPending: Database.Statement<[number, number], EventRow>;
   remove: Database.Statement<[string], { state: string; bytes: number }>;
+  rangeCounts: Database.Statement<[number, number], { n: number; bytes: number }>;
+  removeRange: Database.Statement<[number, number]>;
   setAttempts: Database.Statement<[number, number]>;
   current: Database.Statement<[number], { state: string; bytes: number }>;
   markDead: Database.Statement<[Uint8Array, string, string, string, string, number, number, number]>;
@@ -46,6 +48,13 @@ export function prepareStatements(db: Database.Database): Statements {
     remove: db.prepare(
       "DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?)) RETURNING state, length(payload) AS bytes",
     ),
+    // Published rows under the delivery queue's watermark: one range of the rowid tree, so
+    // whole pages are freed instead of one row dirtying each page.
+    rangeCounts: db.prepare(
+      `SELECT count(*) AS n, coalesce(sum(length(payload)), 0) AS bytes FROM events
+       WHERE seq >= ? AND seq < ? AND state = 'pending'`,
+    ),
+    removeRange: db.prepare("DELETE FROM events WHERE seq >= ? AND seq < ? AND state = 'pending'"),
     setAttempts: db.prepare("UPDATE events SET attempts = ? WHERE seq = ?"),
     current: db.prepare("SELECT state, length(payload) AS bytes FROM events WHERE seq = ?"),
     markDead: db.prepare(

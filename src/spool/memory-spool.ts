@@ -67,6 +67,31 @@ export class MemorySpool implements Spool {
       else this.#counts.pending--;
       this.#counts.bytes -= entry.event.payload.byteLength;
     }
+    this.#compact();
+  }
+
+  removePublished(below: number, seqs: readonly number[]): void {
+    this.#open();
+    // #order is ascending: the range is its head, up to the first seq at or above `below`.
+    const end = firstAbove(this.#order, below - 1);
+    const kept: number[] = [];
+    for (let index = 0; index < end; index++) {
+      const seq = this.#order[index] ?? 0;
+      const entry = this.#entries.get(seq);
+      if (entry === undefined) continue;
+      if (entry.dead) {
+        kept.push(seq);
+        continue;
+      }
+      this.#entries.delete(seq);
+      this.#counts.pending--;
+      this.#counts.bytes -= entry.event.payload.byteLength;
+    }
+    if (end > 0) this.#order = kept.concat(this.#order.slice(end));
+    this.remove(seqs);
+  }
+
+  #compact(): void {
     if (this.#order.length > 64 && this.#entries.size < this.#order.length / 2) {
       this.#order = this.#order.filter((seq) => this.#entries.has(seq));
     }

@@ -82,6 +82,27 @@ describe.each(kinds)("%s (Spool contract)", (_name, open) => {
     expect(spool.stats()).toEqual({ pending: 3, dead: 0, bytes: 30 });
   });
 
+  it("removes published events under a watermark as a range, and others by seq; dead letters stay", () => {
+    const spool = make();
+    const seqs = spool.append(events(8)).map((e) => e.seq);
+    const at = (i: number): number => seqs[i] ?? -1;
+    const dead = { payload: new Uint8Array(20), pubsub: "p", topic: "dead", reason: "r", error: "e", attempts: 1 };
+    spool.markDead([{ ...dead, seq: at(1) }]);
+    // Below the watermark (id-4): every pending event; above it, id-6 by its seq.
+    spool.removePublished(at(4), [at(6)]);
+    expect(spool.readPending(0, 10).map((e) => e.id)).toEqual(["id-4", "id-5", "id-7"]);
+    expect(spool.stats()).toEqual({ pending: 3, dead: 1, bytes: 50 });
+    // A lower or equal watermark removes nothing more; a later one continues the range.
+    spool.removePublished(at(2), []);
+    expect(spool.stats().pending).toBe(3);
+    spool.removePublished(at(7) + 1, []);
+    expect(spool.readPending(0, 10)).toEqual([]);
+    expect(spool.stats()).toEqual({ pending: 0, dead: 1, bytes: 20 });
+    // Seqs appended after a range delete are not taken by it.
+    const later = spool.append([event(8)]);
+    expect(spool.readPending(0, 10).map((e) => e.seq)).toEqual(later.map((e) => e.seq));
+  });
+
   it("returns nothing for a limit of 0 or less", () => {
     const spool = make();
     spool.append(events(3));

@@ -66,8 +66,14 @@ export interface Spool {
   append(events: readonly OutboundEvent[]): SpooledEvent[];
   /** Pending events with `seq > afterSeq`, oldest first, at most `limit`. Dead letters are not pending. */
   readPending(afterSeq: number, limit: number): SpooledEvent[];
-  /** Removes published events. */
+  /** Removes events (published ones, or any row an operator drops). */
   remove(seqs: readonly number[]): void;
+  /**
+   * Removes published events in one transaction: every pending event with `seq < below` (a
+   * watermark: the caller has published every pending event under it), and the events of
+   * `seqs` (published above the watermark). Dead letters under the watermark stay.
+   */
+  removePublished(below: number, seqs: readonly number[]): void;
   /** Stores the failed-attempt count of events. */
   recordAttempts(updates: ReadonlyArray<{ readonly seq: number; readonly attempts: number }>): void;
   /** Parks events as dead letters (listed and replayable by the CLI). */

@@ -69,6 +69,20 @@ describe("SqliteSpool", () => {
     }
   });
 
+  it("commits a range removal: a reopened spool has the same rows and counts", () => {
+    const spool = open();
+    const seqs = spool.append(Array.from({ length: 10 }, (_, i) => event(i, 10 + i))).map((e) => e.seq);
+    spool.removePublished(seqs[6] ?? -1, [seqs[8] ?? -1]);
+    const before = spool.stats();
+    const pendingBefore = spool.readPending(0, 100);
+    expect(pendingBefore.map((e) => e.id)).toEqual(["id-6", "id-7", "id-9"]);
+    spool.close();
+
+    const reopened = open();
+    expect(reopened.stats()).toEqual(before);
+    expect(reopened.readPending(0, 100)).toEqual(pendingBefore);
+  });
+
   it("keeps everything across close and reopen, and its running counts equal a fresh open's", () => {
     const spool = open();
     const appended = spool.append(Array.from({ length: 10 }, (_, i) => event(i, 10 + i)));

@@ -98,6 +98,8 @@ export class SqliteSpool implements Spool {
   readonly #statements: Statements;
   readonly #counts: SpoolCounts;
   readonly #now: () => number;
+  /** Every pending row under this seq is removed (see removePublished): the next range starts here. */
+  #removedBelow = 0;
   #closed = false;
 
   constructor(options: SqliteSpoolOptions) {
@@ -182,6 +184,33 @@ export class SqliteSpool implements Spool {
     );
     for (const row of removed) {
       if (row === undefined) continue;
+      if (row.state === "dead") this.#counts.dead--;
+      else this.#counts.pending--;
+      this.#counts.bytes -= row.bytes;
+    }
+  }
+
+  removePublished(below: number, seqs: readonly number[]): void {
+    const statements = this.#open();
+    const from = this.#removedBelow;
+    if (below <= from && seqs.length === 0) return;
+    const { range, rows } = guarded(
+      `Removing published events (below ${below}, ${seqs.length} more) failed`,
+      this.file,
+      () =>
+        this.#db.transaction(() => {
+          let range = { n: 0, bytes: 0 };
+          if (below > from) {
+            range = statements.rangeCounts.get(from, below) ?? range;
+            statements.removeRange.run(from, below);
+          }
+          return { range, rows: seqs.length === 0 ? [] : statements.remove.all(JSON.stringify(seqs)) };
+        })(),
+    );
+    if (below > from) this.#removedBelow = below;
+    this.#counts.pending -= range.n;
+    this.#counts.bytes -= range.bytes;
+    for (const row of rows) {
       if (row.state === "dead") this.#counts.dead--;
       else this.#counts.pending--;
       this.#counts.bytes -= row.bytes;
