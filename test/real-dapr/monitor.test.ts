@@ -1,4 +1,5 @@
 import { afterAll, expect, it } from "vitest";
+import { runDemo } from "../../src/devtools/demo.js";
 import { stopAllProcesses } from "../../src/devtools/local-processes.js";
 import { describeRealDapr } from "../helpers/daprd.js";
 import { feedMonitor } from "../monitor/feed.js";
@@ -23,4 +24,15 @@ describeRealDapr("the monitor behind real daprd", () => {
     },
     180_000,
   );
+});
+
+describeRealDapr("demo --real with the monitor", () => {
+  it("feeds the monitor through its own daprd and prints its URL", async () => {
+    const lines: string[] = [];
+    const result = await runDemo({ real: true, count: 400, streams: 2, out: (line) => lines.push(line) });
+    expect(result.ok).toBe(true);
+    expect(result.monitor).toMatchObject({ ingested: 400 });
+    expect(lines.at(-2)).toMatch(/^monitor on http:\/\/127\.0\.0\.1:\d+: applied 400 of 400 events/);
+    expect(lines.at(-1)).toBe(`sent 400, published 400, missing 0, duplicates ${result.report.duplicates}`);
+  }, 120_000);
 });
