@@ -110,7 +110,7 @@ describe("dapr-event-bridge monitor (CLI)", () => {
     try {
       await waitUntil(() => /monitor on http:\/\/127\.0\.0\.1:\d+/.test(stdout), 20_000, "the monitor to listen");
       const base = /monitor on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1] ?? "";
-      expect((await (await fetch(`${base}/healthz`)).json()) as unknown).toEqual({
+      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({
         status: "running",
         store: "sqlite",
       });
