@@ -21,6 +21,8 @@ export function schemaStatements(dialect: SqlDialect): string[] {
       type TEXT NOT NULL, time_ms BIGINT NOT NULL, time TEXT NOT NULL, summary TEXT, data TEXT,
       UNIQUE (source, id))`,
     `CREATE INDEX IF NOT EXISTS mon_events_instance ON mon_events (app, instance_id, time_ms, seq)`,
+    // Retention drops actor event keys by age without scanning the workflow events.
+    `CREATE INDEX IF NOT EXISTS mon_events_actor_time ON mon_events (time_ms) WHERE instance_id IS NULL`,
     `CREATE TABLE IF NOT EXISTS mon_instances (
       app TEXT NOT NULL, instance_id TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
       status TEXT NOT NULL, status_time_ms BIGINT NOT NULL, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
