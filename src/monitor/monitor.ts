@@ -57,6 +57,11 @@ export class Monitor {
     return { ingested: metrics.ingested, duplicates: metrics.duplicates, dropped };
   }
 
+  /** Requests daprd made on the event route: single events, and bulk deliveries. */
+  deliveries(): { single: number; bulk: number } {
+    return { ...this.#metrics.deliveries };
+  }
+
   /** The store, once started. */
   get store(): MonitorStore {
     if (this.#store === undefined) throw new BridgeError(ErrorCode.Internal, "the monitor is not started");

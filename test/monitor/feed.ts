@@ -67,6 +67,8 @@ export interface FeedOptions {
   readonly replicas?: number;
   /** The monitors' store. @default ":memory:" */
   readonly db?: string;
+  /** Subscribe with Dapr's bulk subscribe (the dev sidecar delivers one by one regardless). @default false */
+  readonly bulk?: boolean;
 }
 
 /** What a feed produced. */
@@ -77,6 +79,8 @@ export interface FeedResult {
   readonly stats: { ingested: number; duplicates: number; dropped: number };
   /** Events each replica applied. */
   readonly perReplica: readonly number[];
+  /** Requests on the event route, over the replicas. */
+  readonly deliveries: { single: number; bulk: number };
 }
 
 /**
@@ -94,6 +98,7 @@ export async function feedMonitor(options: FeedOptions): Promise<FeedResult> {
         db: options.db ?? ":memory:",
         subscriptions: [{ pubsub: "pubsub", topic: "dapr-events", rawPayload: options.format === "protobuf" }],
         retentionMs: Number.POSITIVE_INFINITY,
+        ...(options.bulk === true ? { bulkSubscribe: { maxMessagesCount: 50, maxAwaitDurationMs: 20 } } : {}),
       });
       monitors.push({ monitor, ...(await monitor.start()) });
       cleanups.push(() => monitor.close());
@@ -158,6 +163,13 @@ export async function feedMonitor(options: FeedOptions): Promise<FeedResult> {
       snapshot: await snapshot(url),
       stats,
       perReplica: monitors.map(({ monitor }) => monitor.stats().ingested),
+      deliveries: monitors.reduce(
+        (sum, { monitor }) => {
+          const one = monitor.deliveries();
+          return { single: sum.single + one.single, bulk: sum.bulk + one.bulk };
+        },
+        { single: 0, bulk: 0 },
+      ),
     };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();

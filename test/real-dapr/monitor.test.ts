@@ -28,6 +28,22 @@ describeRealDapr("the monitor behind real daprd", () => {
   );
 });
 
+describeRealDapr("the monitor behind real daprd with bulk subscribe", () => {
+  it.each(["protobuf", "json"] as const)(
+    "takes daprd's bulk deliveries of the %s format and holds the same projection",
+    async (format) => {
+      const bulk = await feedMonitor({ kind: "real-daprd", format, perStream: 200, startTimeMs: START, bulk: true });
+      expect(bulk.stats).toEqual({ ingested: 400, duplicates: 0, dropped: 0 });
+      expect(bulk.deliveries.single).toBe(0);
+      expect(bulk.deliveries.bulk).toBeGreaterThan(0);
+      expect(bulk.deliveries.bulk).toBeLessThan(400);
+      const dev = await feedMonitor({ kind: "dev-sidecar", format, perStream: 200, startTimeMs: START });
+      expect(bulk.snapshot).toEqual(dev.snapshot);
+    },
+    180_000,
+  );
+});
+
 describeRealDapr("demo --real with the monitor", () => {
   it("feeds the monitor through its own daprd and prints its URL", async () => {
     const lines: string[] = [];
