@@ -191,33 +191,59 @@ function instancePath(app, instanceId) {
 
 const errorRegion = () => document.getElementById("error");
 
-function showError(what, error) {
+/** Shows `what` and the error's message; `origin` ("load" or "live") lets clearError() pick its own. */
+function showError(what, error, origin = "load") {
   if (error?.name === "AbortError") return;
   const region = errorRegion();
   const message = error instanceof Error ? error.message : String(error);
   region.replaceChildren(h("strong", {}, what), " ", h("span", { testid: "error-message" }, message));
+  region.dataset.origin = origin;
   region.hidden = false;
 }
 
-function clearError() {
+/** Hides the error, or only an error of `origin` when one is given. */
+function clearError(origin) {
   const region = errorRegion();
+  if (origin !== undefined && region.dataset.origin !== origin) return;
   region.hidden = true;
   region.replaceChildren();
+}
+
+/** What a view shows until its data arrives; render() replaces it with a short note if loading fails. */
+function loading() {
+  return h("span", { class: "muted", "data-loading": "" }, "Loading…");
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Views. Each takes the route and an AbortSignal (aborted when the page is left) and returns
 // { element, load(), refresh(changes) }: load() fills the element; refresh() redraws from fresh data
-// in place, keeping what the person opened or typed.
+// in place, keeping what the person opened or typed. `changes` lists the instances the stream named,
+// or is null when they are unknown (the stream reconnected and may have missed some).
 
-/** The filter form's time window: a preset, or a custom from/until pair (RFC 3339). */
-function timeRangeFields(since, until) {
-  const custom = (since !== "" && !SINCE_PRESETS.some(([value]) => value === since)) || (until ?? "") !== "";
+/**
+ * Wraps a loader that fetches and returns a function drawing the result, so that only the newest
+ * call draws: an answer arriving after a newer request was made is dropped, never drawn over fresher data.
+ */
+function latestOnly(load) {
+  let newest = 0;
+  return async (...args) => {
+    const mine = ++newest;
+    const draw = await load(...args);
+    if (mine === newest) draw();
+  };
+}
+
+/**
+ * The filter form's time window: a preset, or (with `custom`) a from/until pair sent as RFC 3339.
+ */
+function timeRangeFields(since, until, { custom: allowCustom = true } = {}) {
+  const custom =
+    allowCustom && ((since !== "" && !SINCE_PRESETS.some(([value]) => value === since)) || (until ?? "") !== "");
   const select = h(
     "select",
     { name: "since", id: "filter-since", testid: "filter-since" },
     SINCE_PRESETS.map(([value, label]) => h("option", { value, selected: !custom && value === since }, label)),
-    h("option", { value: "custom", selected: custom }, "Custom range…"),
+    allowCustom ? h("option", { value: "custom", selected: custom }, "Custom range…") : null,
   );
   const local = (iso) => {
     const date = iso ? new Date(iso) : undefined;
@@ -242,28 +268,32 @@ function timeRangeFields(since, until) {
     const iso = (input) => (input.value === "" ? "" : new Date(input.value).toISOString());
     return { since: iso(from), until: iso(to) };
   };
-  return { fields: [h("label", { for: "filter-since" }, "Time"), select, range], select, read };
+  return {
+    fields: [h("label", { for: "filter-since" }, "Time"), select, allowCustom ? range : null],
+    select,
+    read,
+  };
 }
 
 function overviewView(route, signal) {
   // "all" stands for no bound in the route, where an empty value would mean the default window.
   const since = route.params.get("since") ?? DEFAULT_OVERVIEW_SINCE;
-  const range = timeRangeFields(since === "all" ? "" : since, "");
-  range.select.lastElementChild?.remove(); // the aggregates take a window, not a custom range
+  // The aggregates take a window back from now, not a custom range.
+  const range = timeRangeFields(since === "all" ? "" : since, "", { custom: false });
   range.select.addEventListener("change", () => go(hrefFor([], { since: range.select.value || "all" })));
-  const body = h("div", { testid: "overview-body" }, h("p", { class: "muted" }, "Loading…"));
+  const body = h("div", { testid: "overview-body" }, loading());
   const element = h(
     "section",
     { "aria-labelledby": "page-title" },
     h("h1", { id: "page-title", tabindex: "-1" }, "Overview"),
-    h("form", { class: "filters", onsubmit: (event) => event.preventDefault() }, range.fields.slice(0, 2)),
+    h("form", { class: "filters", onsubmit: (event) => event.preventDefault() }, range.fields),
     body,
   );
-  const load = async () => {
+  const load = latestOnly(async () => {
     const aggregates = await getJson("api/aggregates", { since: since === "all" ? "" : since }, signal);
-    replace(body, overviewContent(aggregates, since));
-  };
-  return { element, load, refresh: load };
+    return () => replace(body, overviewContent(aggregates, since));
+  });
+  return { element, load, refresh: () => load() };
 }
 
 function overviewContent(aggregates, since) {
@@ -457,7 +487,7 @@ function instancesView(route, signal) {
   status.addEventListener("change", submit);
   range.select.addEventListener("change", () => range.select.value !== "custom" && submit());
 
-  const summary = h("p", { testid: "list-summary", role: "status" }, "Loading…");
+  const summary = h("p", { testid: "list-summary", role: "status" }, loading());
   const tbody = h("tbody", {});
   const table = h(
     "div",
@@ -494,14 +524,17 @@ function instancesView(route, signal) {
   );
 
   let visible = new Set();
-  const load = async (changes) => {
+  const load = latestOnly(async (changes) => {
     const page = await getJson(
       "api/instances",
       { ...filters, limit: PAGE_SIZE, cursor: cursor === "" ? undefined : cursor },
       signal,
     );
+    return () => drawPage(page, changes ?? []);
+  });
+  const drawPage = (page, changes) => {
     const instances = Array.isArray(page.instances) ? page.instances : [];
-    const changed = new Set((changes ?? []).map((change) => key(change.app, change.instanceId)));
+    const changed = new Set(changes.map((change) => key(change.app, change.instanceId)));
     visible = new Set(instances.map((instance) => key(instance.app, instance.instanceId)));
     tbody.replaceChildren(
       ...instances.map((instance) => instanceRow(instance, changed.has(key(instance.app, instance.instanceId)))),
@@ -509,12 +542,14 @@ function instancesView(route, signal) {
     if (instances.length === 0) {
       tbody.append(h("tr", {}, h("td", { colspan: 9, class: "muted", testid: "no-instances" }, "No instances match.")));
     }
-    const first = previous.length * PAGE_SIZE + (instances.length === 0 ? 0 : 1);
-    const last = previous.length * PAGE_SIZE + instances.length;
+    // The page's offset is known when it was reached from the first page (previous[0] is its cursor "").
+    const offset = cursor === "" || previous.length > 0 ? previous.length * PAGE_SIZE : undefined;
     const of = typeof page.total === "number" ? ` of ${count(page.total)}` : "";
-    summary.replaceChildren(
-      instances.length === 0 ? `0${of} instances` : `Showing ${count(first)}–${count(last)}${of} instances`,
-    );
+    let text = `${count(instances.length)}${of} instances (a later page)`;
+    if (instances.length === 0) text = `0${of} instances`;
+    else if (offset !== undefined)
+      text = `Showing ${count(offset + 1)}–${count(offset + instances.length)}${of} instances`;
+    summary.replaceChildren(text);
     summary.dataset.total = String(page.total ?? "");
     const here = (nextCursor) => hrefFor(["instances"], { ...filters, cursor: nextCursor });
     pager.replaceChildren(
@@ -529,7 +564,8 @@ function instancesView(route, signal) {
   };
   const refresh = async (changes) => {
     // The first page shows new instances; a later page redraws only when one of its rows changed.
-    if (cursor !== "" && !changes.some((change) => visible.has(key(change.app, change.instanceId)))) return;
+    const mine = changes === null || changes.some((change) => visible.has(key(change.app, change.instanceId)));
+    if (cursor !== "" && !mine) return;
     await load(changes);
   };
   return { element, load: () => load([]), refresh };
@@ -572,7 +608,7 @@ function instanceRow(instance, changed) {
 
 function instanceView(route, signal) {
   const [app = "", instanceId = ""] = route.segments;
-  const body = h("div", { testid: "instance-body" }, h("p", { class: "muted" }, "Loading…"));
+  const body = h("div", { testid: "instance-body" }, loading());
   const element = h(
     "section",
     { "aria-labelledby": "page-title" },
@@ -586,23 +622,25 @@ function instanceView(route, signal) {
   );
   const open = new Set(); // seq of the timeline entries whose data is shown, kept across refreshes
   let shownAll = false;
-  const load = async () => {
+  const load = latestOnly(async () => {
     const base = instancePath(app, instanceId);
     const [detail, history] = await Promise.all([
       getJson(base, undefined, signal),
       getJson(`${base}/history`, undefined, signal),
     ]);
     const events = Array.isArray(history.events) ? history.events : [];
-    replace(body, [
-      instanceContent(detail.instance ?? {}),
-      timeline(events, open, shownAll, () => {
-        shownAll = true;
-        void load().catch((error) => showError("Could not load the history:", error));
-      }),
-    ]);
-  };
+    return () =>
+      replace(body, [
+        instanceContent(detail.instance ?? {}),
+        timeline(events, open, shownAll, () => {
+          shownAll = true;
+          void load().catch((error) => showError("Could not load the history:", error));
+        }),
+      ]);
+  });
   const refresh = async (changes) => {
-    if (changes.some((change) => change.app === app && change.instanceId === instanceId)) await load();
+    const mine = changes === null || changes.some((change) => change.app === app && change.instanceId === instanceId);
+    if (mine) await load();
   };
   return { element, load, refresh };
 }
@@ -807,7 +845,12 @@ async function render() {
   try {
     await view.load();
   } catch (error) {
-    if (current?.view === view) showError(`Could not load ${describe(route)}:`, error);
+    if (current?.view === view) {
+      showError(`Could not load ${describe(route)}:`, error);
+      for (const placeholder of view.element.querySelectorAll("[data-loading]")) {
+        placeholder.replaceWith(h("span", { class: "muted" }, "Not available."));
+      }
+    }
   } finally {
     if (current?.view === view) main.setAttribute("aria-busy", "false");
   }
@@ -822,43 +865,67 @@ function describe(route) {
 // ---------------------------------------------------------------------------------------------------
 // Live updates
 
-/** Follows api/stream; changes are batched and the view refreshed at most once per LIVE_REFRESH_MS. */
+/**
+ * Follows api/stream. The instances named by `change` events are collected, and the view on screen
+ * refreshed with them at most once per LIVE_REFRESH_MS, one refresh at a time, and not while the tab
+ * is hidden (it catches up when shown). After a reconnect the view refreshes as if all had changed.
+ */
 function startLive() {
   const indicator = document.querySelector("[data-testid=live-status]");
-  const setState = (state, text) => {
-    indicator.dataset.state = state;
-    indicator.textContent = text;
+  const state = indicator.querySelector("[data-live-state]");
+  const updated = indicator.querySelector("[data-live-updated]");
+  const setState = (name, text) => {
+    indicator.dataset.state = name;
+    if (state.textContent !== text) state.textContent = text;
   };
   if (typeof EventSource !== "function") {
     setState("unsupported", "No live updates in this browser");
     return;
   }
+  /** Instances named since the last refresh; null when unknown (refresh everything). */
   let pending = [];
+  let due = false;
   let timer;
   let updates = 0;
+  const schedule = () => {
+    due = true;
+    timer ??= setTimeout(() => void flush(), LIVE_REFRESH_MS);
+  };
   const flush = async () => {
     timer = undefined;
     const screen = current;
-    if (screen === undefined) return;
+    if (!due || screen === undefined || document.hidden) return;
     if (screen.refreshing !== undefined) {
-      // A refresh is still running: try again after it instead of stacking requests.
+      // A refresh is still running: come back after it instead of stacking requests.
       timer = setTimeout(() => void flush(), LIVE_REFRESH_MS);
       return;
     }
     const changes = pending;
     pending = [];
+    due = false;
     screen.refreshing = screen.view.refresh(changes).then(
       () => {
-        updates++;
-        indicator.dataset.updates = String(updates);
+        clearError("live");
+        indicator.dataset.updates = String(++updates);
       },
-      (error) => showError("Live update failed:", error),
+      (error) => showError("Live update failed:", error, "live"),
     );
     await screen.refreshing;
     screen.refreshing = undefined;
   };
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && due) timer ??= setTimeout(() => void flush(), 0);
+  });
   const source = new EventSource("api/stream");
-  source.addEventListener("open", () => setState("live", "Live"));
+  let opened = false;
+  source.addEventListener("open", () => {
+    setState("live", "Live");
+    if (opened) {
+      pending = null;
+      schedule();
+    }
+    opened = true;
+  });
   source.addEventListener("error", () => {
     if (source.readyState === EventSource.CLOSED) setState("offline", "Live updates stopped; reload the page");
     else setState("reconnecting", "Reconnecting…");
@@ -870,10 +937,12 @@ function startLive() {
     } catch {
       return;
     }
-    if (Array.isArray(data?.instances)) pending.push(...data.instances);
-    const now = clockFormat.format(new Date());
-    setState("live", `Live · updated ${now.slice(0, 8)}`);
-    timer ??= setTimeout(() => void flush(), LIVE_REFRESH_MS);
+    if (pending !== null) {
+      if (Array.isArray(data?.instances)) pending.push(...data.instances);
+      else pending = null;
+    }
+    updated.textContent = `updated ${clockFormat.format(new Date()).slice(0, 8)}`;
+    schedule();
   });
 }
 
