@@ -41,6 +41,12 @@ const shortFormat = new Intl.DateTimeFormat(undefined, {
   second: "2-digit",
   hour12: false,
 });
+const timeOfDayFormat = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hour12: false,
+});
 const clockFormat = new Intl.DateTimeFormat(undefined, {
   hour: "2-digit",
   minute: "2-digit",
@@ -93,6 +99,11 @@ function hrefFor(segments, query) {
   }
   const search = params.toString();
   return search === "" ? path : `${path}?${search}`;
+}
+
+/** A label and its control, kept together when the filter bar wraps. */
+function field(label, control) {
+  return h("span", { class: "field" }, h("label", { for: control.id }, label), control);
 }
 
 function instanceHref(app, instanceId) {
@@ -252,14 +263,7 @@ function timeRangeFields(since, until, { custom: allowCustom = true } = {}) {
   };
   const from = h("input", { type: "datetime-local", step: "1", name: "from", id: "filter-from", value: local(since) });
   const to = h("input", { type: "datetime-local", step: "1", name: "until", id: "filter-until", value: local(until) });
-  const range = h(
-    "span",
-    { class: "custom-range", hidden: !custom },
-    h("label", { for: "filter-from" }, "From"),
-    from,
-    h("label", { for: "filter-until" }, "Until"),
-    to,
-  );
+  const range = h("span", { class: "custom-range", hidden: !custom }, field("From", from), field("Until", to));
   select.addEventListener("change", () => {
     range.hidden = select.value !== "custom";
   });
@@ -269,7 +273,7 @@ function timeRangeFields(since, until, { custom: allowCustom = true } = {}) {
     return { since: iso(from), until: iso(to) };
   };
   return {
-    fields: [h("label", { for: "filter-since" }, "Time"), select, allowCustom ? range : null],
+    fields: [field("Time", select), allowCustom ? range : null],
     select,
     read,
   };
@@ -454,17 +458,14 @@ function instancesView(route, signal) {
     h("option", { value: "" }, "Any status"),
     STATUSES.map((value) => h("option", { value, selected: value === filters.status }, value)),
   );
-  const text = (name, label) =>
-    h("input", { name, id: `filter-${name}`, testid: `filter-${name}`, value: filters[name], "aria-label": label });
+  const text = (name, placeholder) =>
+    h("input", { name, id: `filter-${name}`, testid: `filter-${name}`, value: filters[name], placeholder });
   const form = h(
     "form",
     { class: "filters", role: "search", testid: "filters" },
-    h("label", { for: "filter-status" }, "Status"),
-    status,
-    h("label", { for: "filter-name" }, "Workflow"),
-    text("name", "Workflow name"),
-    h("label", { for: "filter-app" }, "App"),
-    text("app", "App id"),
+    field("Status", status),
+    field("Workflow", text("name", "e.g. PaymentWorkflow")),
+    field("App", text("app", "app id")),
     range.fields,
     h("button", { type: "submit", testid: "filter-apply" }, "Apply"),
     h("a", { href: "#/instances", class: "reset" }, "Clear"),
@@ -766,7 +767,7 @@ function timeline(events, open, shownAll, showAll) {
 }
 
 function eventCategory(shortType) {
-  if (/failed|terminated/.test(shortType)) return "failed";
+  if (/failed|terminated|canceled/.test(shortType)) return "failed";
   if (/completed/.test(shortType)) return "completed";
   if (/started|created|scheduled/.test(shortType)) return "started";
   return "other";
@@ -941,7 +942,7 @@ function startLive() {
       if (Array.isArray(data?.instances)) pending.push(...data.instances);
       else pending = null;
     }
-    updated.textContent = `updated ${clockFormat.format(new Date()).slice(0, 8)}`;
+    updated.textContent = `updated ${timeOfDayFormat.format(new Date())}`;
     schedule();
   });
 }

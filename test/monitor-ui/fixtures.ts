@@ -19,9 +19,7 @@ function instance(
     completedAt: terminal ? at(offsetMs + 1500) : null,
     parentInstanceId: null,
     failure: null,
-    history: [
-      { type: "io.dapr.workflows.execution.started", time: at(offsetMs), summary: `${fields.name} started`, data: {} },
-    ],
+    history: [{ type: "io.dapr.workflows.started", time: at(offsetMs), summary: `${fields.name} started`, data: {} }],
     ...fields,
   };
 }
@@ -39,7 +37,7 @@ export const FAILED_PAYMENT = instance(
     },
     history: [
       {
-        type: "io.dapr.workflows.execution.started",
+        type: "io.dapr.workflows.started",
         time: at(60_000),
         summary: "PaymentWorkflow started",
         data: { input: '{"orderId":42}' },
@@ -57,7 +55,7 @@ export const FAILED_PAYMENT = instance(
         data: { errorType: "InvalidOperationException" },
       },
       {
-        type: "io.dapr.workflows.execution.failed",
+        type: "io.dapr.workflows.failed",
         time: at(61_500),
         summary: "PaymentWorkflow failed",
         data: { failureDetails: { errorType: "InvalidOperationException" } },
