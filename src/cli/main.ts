@@ -5,6 +5,7 @@ import { deadLettersCommand } from "./commands/dead-letters.js";
 import { demoCommand } from "./commands/demo.js";
 import { devSidecarCommand } from "./commands/dev-sidecar.js";
 import { emitCommand } from "./commands/emit.js";
+import { monitorCommand } from "./commands/monitor.js";
 import { runCommand } from "./commands/run.js";
 import { spoolCommand } from "./commands/spool.js";
 import { exitWith } from "./exit.js";
@@ -27,5 +28,6 @@ program.addCommand(demoCommand());
 program.addCommand(spoolCommand());
 program.addCommand(deadLettersCommand());
 program.addCommand(configCommand());
+program.addCommand(monitorCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => exitWith(error));

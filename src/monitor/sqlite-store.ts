@@ -1,0 +1,139 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import type { Fact } from "./facts.js";
+import { ingestFacts, type SqlSession, type SqlValue } from "./sql-ingest.js";
+import * as queries from "./sql-queries.js";
+import { schemaStatements } from "./sql-schema.js";
+import type { MonitorStore } from "./store.js";
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** The database file (its folder is created), or `:memory:`. */
+  readonly file: string;
+}
+
+/** A session over one better-sqlite3 connection, with its prepared statements cached. */
+class SqliteSession implements SqlSession {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return Promise.resolve(this.#prepare(sql).all(...params) as T[]);
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return Promise.resolve(this.#prepare(sql).run(...params).changes);
+  }
+
+  lockInstance(): Promise<void> {
+    // One connection, one writer at a time (SqliteStore serialises its transactions).
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode, so one command runs the monitor. Writes are
+ * serialised in this process (one transaction at a time); reads run beside them.
+ */
+class SqliteStore implements MonitorStore {
+  readonly kind = "sqlite";
+  readonly #db: Database.Database;
+  readonly #session: SqliteSession;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#session = new SqliteSession(db);
+  }
+
+  /** Runs `body` in one transaction, after the transactions queued before it. */
+  #transaction<T>(body: (session: SqlSession) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await body(this.#session);
+        this.#db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
+        throw BridgeError.from(error, "the monitor's SQLite store failed");
+      }
+    };
+    const result = this.#tail.then(run, run);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  ingest(facts: readonly Fact[]) {
+    return this.#transaction((session) => ingestFacts(session, facts));
+  }
+
+  listInstances(query: Parameters<MonitorStore["listInstances"]>[0]) {
+    return queries.listInstances(this.#session, query);
+  }
+
+  getInstance(app: string, instanceId: string) {
+    return queries.getInstance(this.#session, app, instanceId);
+  }
+
+  history(app: string, instanceId: string) {
+    return queries.history(this.#session, app, instanceId);
+  }
+
+  aggregates(sinceMs: number | undefined, nowMs: number) {
+    return queries.aggregates(this.#session, sinceMs, nowMs);
+  }
+
+  statusCounts() {
+    return queries.statusCounts(this.#session);
+  }
+
+  stuckCounts(createdBeforeMs: number) {
+    return queries.stuckCounts(this.#session, createdBeforeMs);
+  }
+
+  prune(beforeMs: number) {
+    return this.#transaction((session) => queries.prune(session, beforeMs));
+  }
+
+  async close(): Promise<void> {
+    await this.#tail;
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+/** Opens (and creates, or brings up to date) the monitor's SQLite store. */
+export function openSqliteStore(options: SqliteStoreOptions): MonitorStore {
+  let db: Database.Database;
+  try {
+    if (options.file !== ":memory:") mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+    db = new Database(options.file);
+  } catch (error) {
+    throw new BridgeError(
+      ErrorCode.InvalidConfig,
+      `the monitor cannot open its SQLite store ${JSON.stringify(options.file)}: ${error instanceof Error ? error.message : String(error)}; pass --db with a writable file path`,
+      { cause: error },
+    );
+  }
+  db.pragma("journal_mode = WAL");
+  // WAL with NORMAL: a power cut can lose the last commits but never corrupts the file.
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  for (const statement of schemaStatements("sqlite")) db.exec(statement);
+  return new SqliteStore(db);
+}
