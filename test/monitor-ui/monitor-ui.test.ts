@@ -112,6 +112,21 @@ describeBrowser("monitor web UI, fed through emitter → bridge → dev sidecar 
     screenshots.push(await screenshot(page, "instance-failed"));
   });
 
+  it("links a parent workflow and its child both ways", async () => {
+    const parent = instances.find((instance) => instance.types.includes("io.dapr.workflows.child.created"));
+    if (parent === undefined) throw new Error("the scenario has no workflow with a child");
+    await page.goto(`${pipeline.url}#/instance/${MONITOR_TEST_APP}/${parent.instanceId}`);
+    const child = page.getByTestId("child-link").first();
+    await child.waitFor();
+    const childId = (await child.textContent()) ?? "";
+    expect(expected.has(childId)).toBe(true);
+    await child.click();
+    await page.getByTestId("instance-id").filter({ hasText: childId }).waitFor();
+    const back = page.getByTestId("parent-link");
+    await back.waitFor();
+    expect(await back.textContent()).toBe(parent.instanceId);
+  });
+
   it("shows failure text carrying markup as text", async () => {
     await page.goto(`${pipeline.url}#/instance/${MONITOR_TEST_APP}/${MARKUP.instanceId}`);
     const failure = page.getByTestId("failure");
