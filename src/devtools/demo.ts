@@ -6,6 +6,7 @@ import { resolveConfig } from "../config/load.js";
 import { decodeDelivery } from "../consumer/decode-delivery.js";
 import { createLogger } from "../observability/logger.js";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
+import { Monitor } from "../monitor/monitor.js";
 import { compareDelivery, type DeliveryReport, type ReceivedPayload, type SentFrame } from "./delivery-check.js";
 import { DevSidecar } from "./dev-sidecar.js";
 import { emit } from "./emitter.js";
@@ -26,6 +27,19 @@ export interface DemoOptions {
    * @default false
    */
   readonly real?: boolean;
+  /**
+   * Also run the monitor (`dapr-event-bridge monitor`) fed by the demo's events: delivered by the
+   * dev sidecar, or with `real` by a daprd of the monitor's own reading the same Redis. The demo
+   * checks that the monitor applied every event and prints its URL. @default true
+   */
+  readonly monitor?: boolean;
+  /** Where the monitor listens, `HOST:PORT`. @default "127.0.0.1:0" (a free port) */
+  readonly monitorListen?: string;
+  /**
+   * Keep the monitor running after the demo, for a person to open its URL, until `signal` aborts
+   * (the CLI aborts it on Ctrl-C). @default false
+   */
+  readonly keepOpen?: boolean;
   /** Where lines go. @default process.stdout */
   readonly out?: (line: string) => void;
   readonly signal?: AbortSignal;
@@ -35,7 +49,9 @@ export interface DemoOptions {
 export interface DemoResult {
   readonly report: DeliveryReport;
   readonly acknowledged: boolean;
-  /** Whether the demo succeeded: every stream acknowledged and nothing missing. */
+  /** What the monitor applied, and its URL; undefined when the demo ran without it. */
+  readonly monitor?: { readonly url: string; readonly ingested: number; readonly instances: number };
+  /** Whether the demo succeeded: every stream acknowledged, nothing missing, and the monitor saw every event. */
   readonly ok: boolean;
 }
 
@@ -51,9 +67,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const spoolDir = await mkdtemp(path.join(tmpdir(), "dapr-event-bridge-demo-"));
   let target: PublishTarget | undefined;
   let bridge: Bridge | undefined;
+  let monitor: Monitor | undefined;
   let ticker: NodeJS.Timeout | undefined;
   try {
-    target = options.real === true ? await realTarget(out) : await devTarget();
+    let monitorApp: { url: string; port: number } | undefined;
+    if (options.monitor ?? true) {
+      monitor = new Monitor({
+        listen: options.monitorListen ?? "127.0.0.1:0",
+        db: path.join(spoolDir, "monitor.sqlite"),
+        retentionMs: Number.POSITIVE_INFINITY,
+      });
+      monitorApp = await monitor.start();
+    }
+    target = options.real === true ? await realTarget(out, monitorApp?.port) : await devTarget(monitorApp?.url);
     const sidecarAddress = target.address;
     const config = resolveConfig({
       flags: { listen: "127.0.0.1:0", daprGrpcEndpoint: sidecarAddress, spoolDir, metricsListen: "", logLevel: "warn" },
@@ -82,6 +108,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       streams,
       count: perStream,
       appId: "demo-app",
+      // Events of the last minutes, so that the monitor's "last hour" views show them.
+      sequence: { startTimeMs: Date.now() - 60_000 },
       onSent: (frame) => sent.push({ bytes: frame.bytes, key: frame.event?.key ?? "" }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
@@ -96,14 +124,24 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (!result.acknowledged)
       out(`the emitter's streams were not all acknowledged: ${result.error?.message ?? "unknown reason"}`);
     if (report.outOfOrderKeys.length > 0) out(`keys out of order: ${report.outOfOrderKeys.slice(0, 5).join(", ")}`);
+    const seen =
+      monitor === undefined || monitorApp === undefined
+        ? undefined
+        : await monitorSummary(monitor, monitorApp.url, sent.length, out, options.signal);
+    if (seen !== undefined && options.keepOpen === true) {
+      out(`the monitor stays open on ${seen.url} until Ctrl-C`);
+    }
     out(
       `sent ${report.sent}, published ${report.published}, missing ${report.missing}, duplicates ${report.duplicates}`,
     );
-    return { report, acknowledged: result.acknowledged, ok: result.acknowledged && report.missing === 0 };
+    if (seen !== undefined && options.keepOpen === true) await aborted(options.signal);
+    const ok = result.acknowledged && report.missing === 0 && (seen === undefined || seen.ingested >= sent.length);
+    return { report, acknowledged: result.acknowledged, ...(seen === undefined ? {} : { monitor: seen }), ok };
   } finally {
     if (ticker !== undefined) clearInterval(ticker);
     await bridge?.close();
     await target?.close();
+    await monitor?.close();
     await rm(spoolDir, { recursive: true, force: true });
   }
 }
@@ -117,8 +155,37 @@ interface PublishTarget {
   close(): Promise<void>;
 }
 
-async function devTarget(): Promise<PublishTarget> {
-  const sidecar = new DevSidecar({ listen: "127.0.0.1:0" });
+/** Waits until the monitor has applied `count` events (or 30 s), prints what it holds, and returns it. */
+async function monitorSummary(
+  monitor: Monitor,
+  url: string,
+  count: number,
+  out: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<{ url: string; ingested: number; instances: number }> {
+  const deadline = Date.now() + 30_000;
+  while (monitor.stats().ingested < count && Date.now() < deadline && signal?.aborted !== true) {
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+  }
+  const { ingested } = monitor.stats();
+  const counts = await monitor.store.statusCounts();
+  const byStatus = new Map<string, number>();
+  for (const row of counts) byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + row.count);
+  const instances = [...byStatus.values()].reduce((sum, n) => sum + n, 0);
+  const statuses = [...byStatus].map(([status, n]) => `${n} ${status.toLowerCase()}`).join(", ");
+  out(`monitor on ${url}: applied ${ingested} of ${count} events; ${instances} workflow instances (${statuses})`);
+  return { url, ingested, instances };
+}
+
+/** Resolves when `signal` aborts (never without one). */
+function aborted(signal?: AbortSignal): Promise<void> {
+  if (signal === undefined) return new Promise<void>(() => undefined);
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
+
+async function devTarget(appUrl: string | undefined): Promise<PublishTarget> {
+  const sidecar = new DevSidecar({ listen: "127.0.0.1:0", ...(appUrl === undefined ? {} : { appUrl }) });
   const { address } = await sidecar.start();
   return {
     description: "dev sidecar",
@@ -129,7 +196,7 @@ async function devTarget(): Promise<PublishTarget> {
 }
 
 /** A Redis and a real daprd of the demo's own, on free loopback ports. */
-async function realTarget(out: (line: string) => void): Promise<PublishTarget> {
+async function realTarget(out: (line: string) => void, monitorPort: number | undefined): Promise<PublishTarget> {
   const support = realDaprSupport();
   const build = support.daprd["1.18"];
   if (build === undefined || support.missing !== undefined) {
@@ -143,6 +210,19 @@ async function realTarget(out: (line: string) => void): Promise<PublishTarget> {
   const resources = writeResources([pubsubComponent("pubsub", "pubsub.redis", { redisHost: redis.address })]);
   try {
     const daprd = await startDaprd({ line: "1.18", appId: "dapr-event-bridge-demo", resourcesPath: resources.dir });
+    // The monitor's own daprd: it reads the monitor's subscription and delivers from the same Redis.
+    const monitorDaprd =
+      monitorPort === undefined
+        ? undefined
+        : await startDaprd({
+            line: "1.18",
+            appId: "dapr-event-bridge-monitor",
+            resourcesPath: resources.dir,
+            appPort: monitorPort,
+          }).catch(async (error: unknown) => {
+            await daprd.stop();
+            throw error;
+          });
     return {
       description: `daprd ${daprd.version} with Redis ${redis.address}`,
       address: daprd.grpcAddress,
@@ -150,6 +230,7 @@ async function realTarget(out: (line: string) => void): Promise<PublishTarget> {
       received: async (_pubsub, topic) =>
         (await redis.streamPayloads(topic)).map((data) => ({ data, contentType: "application/cloudevents+protobuf" })),
       close: async () => {
+        await monitorDaprd?.stop();
         await daprd.stop();
         await redis.close();
         resources.remove();

@@ -30,6 +30,7 @@ import {
   seededRandom,
   type DevSidecarFaults,
 } from "./dev-sidecar-faults.js";
+import { SubscriberDelivery, type SubscriberStats } from "./dev-sidecar-subscribers.js";
 import {
   ReceivedStore,
   type DevSidecarMethod,
@@ -74,6 +75,15 @@ export interface DevSidecarOptions {
   readonly faults?: Partial<DevSidecarFaults>;
   /** Seed of the random draws of `failureRate`, for reproducible failure patterns. @default Date.now() */
   readonly seed?: number;
+  /**
+   * A subscriber app to deliver to, as daprd's `--app-port` names one: `http://127.0.0.1:PORT`.
+   * At start the sidecar reads its programmatic subscriptions (`GET /dapr/subscribe`) and then
+   * POSTs every event of a subscribed topic as daprd does (see {@link SubscriberDelivery}).
+   * @default no app
+   */
+  readonly appUrl?: string;
+  /** Sent to the app as `dapr-api-token` (daprd's `APP_API_TOKEN`). @default none */
+  readonly appApiToken?: string;
 }
 
 /** Counters of a {@link DevSidecar}. */
@@ -120,6 +130,7 @@ export class DevSidecar {
   readonly #closing = new AbortController();
   #faults: DevSidecarFaults;
   #server: Server | undefined;
+  readonly #subscribers: SubscriberDelivery | undefined;
   #stats = { calls: 0, failuresInjected: 0, unauthenticated: 0, received: 0 };
 
   constructor(options: DevSidecarOptions = {}) {
@@ -131,6 +142,13 @@ export class DevSidecar {
     this.#appId = options.appId ?? DEV_SIDECAR_APP_ID;
     this.#random = seededRandom(options.seed ?? Date.now());
     this.#faults = mergeFaults(NO_FAULTS, options.faults ?? {});
+    this.#subscribers =
+      options.appUrl === undefined
+        ? undefined
+        : new SubscriberDelivery({
+            appUrl: options.appUrl,
+            ...(options.appApiToken === undefined ? {} : { appApiToken: options.appApiToken }),
+          });
   }
 
   /** Binds and starts serving. Resolves with the bound `HOST:PORT` (the real port when 0 was asked). */
@@ -154,6 +172,12 @@ export class DevSidecar {
       });
     });
     this.#server = server;
+    try {
+      await this.#subscribers?.load();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
     const { host } = parseHostPort(this.#listen, "listen");
     return { address: `${host.includes(":") ? `[${host}]` : host}:${port}` };
   }
@@ -161,6 +185,7 @@ export class DevSidecar {
   /** Stops serving: pending (delayed) calls are cancelled, connections closed. */
   async close(): Promise<void> {
     this.#closing.abort();
+    await this.#subscribers?.close();
     const server = this.#server;
     this.#server = undefined;
     if (server === undefined) return;
@@ -194,6 +219,16 @@ export class DevSidecar {
   /** The counters. */
   stats(): DevSidecarStats {
     return { ...this.#stats };
+  }
+
+  /** Counters of the delivery to the subscriber app; undefined without `appUrl`. */
+  deliveryStats(): SubscriberStats | undefined {
+    return this.#subscribers?.stats();
+  }
+
+  /** Resolves once every event received so far has been delivered to the app (or given up). */
+  async deliveredToApp(): Promise<void> {
+    await this.#subscribers?.idle();
   }
 
   /** Forgets the events received (counters are kept). */
@@ -316,6 +351,7 @@ export class DevSidecar {
     if ("entries" in request) shuffle(events, this.#random);
     this.#stats.received += events.length;
     this.#store.add(events);
+    this.#subscribers?.enqueue(events);
     if (this.#print) for (const event of events) process.stdout.write(printLine(event));
     return method === "PublishEvent" ? {} : { failedEntries: [] };
   }

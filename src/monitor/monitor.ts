@@ -48,6 +48,14 @@ export class Monitor {
     return this.#status;
   }
 
+  /** What this process has taken in: events applied, duplicates ignored, deliveries refused. */
+  stats(): { ingested: number; duplicates: number; dropped: number } {
+    const metrics = this.#metrics;
+    let dropped = 0;
+    for (const n of metrics.dropped.values()) dropped += n;
+    return { ingested: metrics.ingested, duplicates: metrics.duplicates, dropped };
+  }
+
   /** The store, once started. */
   get store(): MonitorStore {
     if (this.#store === undefined) throw new BridgeError(ErrorCode.Internal, "the monitor is not started");

@@ -53,9 +53,9 @@ class PgSession implements SqlSession {
     return (await this.client.query(toPg(sql), [...params])).rowCount ?? 0;
   }
 
-  async lockInstance(app: string, instanceId: string): Promise<void> {
-    // Replicas sharing the store serialise on the instance, so each applies its events to the latest row.
-    await this.client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`${app}\u0000${instanceId}`]);
+  async lockKeys(keys: readonly string[]): Promise<void> {
+    // Replicas sharing the store serialise on each instance, so each applies its events to the latest row.
+    for (const key of keys) await this.client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [key]);
   }
 }
 

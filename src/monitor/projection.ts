@@ -58,7 +58,8 @@ export function applyWorkflowFact(
   const status = moves ? proposed : (current ?? "RUNNING");
   const becameTerminal = moves && TERMINAL_STATUSES.has(status);
   const completedAtMs = becameTerminal ? (fact.completedAtMs ?? fact.timeMs) : (state?.completedAtMs ?? null);
-  const failure = state?.failure ?? fact.failure ?? null;
+  // Failure details belong to the event that failed the instance, not to a late one after another end.
+  const failure = state?.failure ?? (moves && status === "FAILED" ? (fact.failure ?? null) : null);
   const next: InstanceState = {
     app: fact.app,
     namespace: state?.namespace !== undefined && state.namespace !== "" ? state.namespace : fact.namespace,

@@ -11,8 +11,11 @@ export interface SqlSession {
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   /** Runs a statement; resolves with the rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
-  /** Serialises writers of one instance across processes (PostgreSQL); a no-op where there is one writer. */
-  lockInstance(app: string, instanceId: string): Promise<void>;
+  /**
+   * Takes transaction-long locks on `keys` (sorted by the caller), so writers of one instance in
+   * other processes wait (PostgreSQL); a no-op where there is one writer.
+   */
+  lockKeys(keys: readonly string[]): Promise<void>;
 }
 
 /** A `mon_instances` row. */
@@ -80,8 +83,8 @@ const ADD_MINUTE = `INSERT INTO mon_workflow_minutes (app, name, minute, started
   completed = mon_workflow_minutes.completed + excluded.completed,
   failed = mon_workflow_minutes.failed + excluded.failed,
   activity_failures = mon_workflow_minutes.activity_failures + excluded.activity_failures`;
-const ADD_DURATION = `INSERT INTO mon_durations (app, name, minute, bucket, n) VALUES (?, ?, ?, ?, 1)
-  ON CONFLICT (app, name, minute, bucket) DO UPDATE SET n = mon_durations.n + 1`;
+const ADD_DURATION = `INSERT INTO mon_durations (app, name, minute, bucket, n) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (app, name, minute, bucket) DO UPDATE SET n = mon_durations.n + excluded.n`;
 const ADD_LINK = `INSERT INTO mon_links (parent_app, parent_id, child_app, child_id, child_name) VALUES (?, ?, ?, ?, ?)
   ON CONFLICT (parent_app, parent_id, child_app, child_id) DO NOTHING`;
 const ADD_ACTOR = `INSERT INTO mon_actor_minutes (app, actor_type, minute, activations, invocations, reminders, timers,
@@ -94,44 +97,75 @@ const ADD_ACTOR = `INSERT INTO mon_actor_minutes (app, actor_type, minute, activ
 
 const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 
-async function writeEffects(session: SqlSession, state: InstanceState, fact: WorkflowFact, effects: Effects) {
+/**
+ * The rollup changes of a batch, summed in memory and written at the end of the transaction in
+ * one order (by table and key): concurrent transactions of several replicas then take the shared
+ * rollup rows in the same order and cannot deadlock on them.
+ */
+class Rollups {
+  readonly #rows = new Map<string, { sql: string; key: SqlValue[]; values: number[] }>();
+
+  #add(table: string, sql: string, key: SqlValue[], values: number[]): void {
+    const id = `${table}\u0000${key.join("\u0000")}`;
+    const row = this.#rows.get(id);
+    if (row === undefined) this.#rows.set(id, { sql, key, values });
+    else values.forEach((value, i) => (row.values[i] = (row.values[i] ?? 0) + value));
+  }
+
+  status(app: string, name: string, status: InstanceStatus, delta: number): void {
+    this.#add("1", ADD_STATUS, [app, name, status], [delta]);
+  }
+
+  minute(app: string, name: string, timeMs: number, counts: [number, number, number, number]): void {
+    this.#add("2", ADD_MINUTE, [app, name, minuteOf(timeMs)], counts);
+  }
+
+  duration(app: string, name: string, timeMs: number, durationMs: number): void {
+    this.#add("3", ADD_DURATION, [app, name, minuteOf(timeMs), durationBucket(durationMs)], [1]);
+  }
+
+  actor(fact: ActorFact): void {
+    const c = fact.counter;
+    const counts = ["activations", "invocations", "reminders", "timers", "deactivations"].map((name) =>
+      name === c ? 1 : 0,
+    );
+    this.#add("4", ADD_ACTOR, [fact.app, fact.actorType, minuteOf(fact.timeMs)], counts);
+  }
+
+  async write(session: SqlSession): Promise<void> {
+    const ids = [...this.#rows.keys()].sort();
+    for (const id of ids) {
+      const row = this.#rows.get(id);
+      if (row !== undefined) await session.run(row.sql, [...row.key, ...row.values]);
+    }
+  }
+}
+
+function addEffects(rollups: Rollups, state: InstanceState, fact: WorkflowFact, effects: Effects): void {
   const { app, name } = state;
-  // Status rows in one order (by status) in every transaction, so concurrent writers cannot deadlock.
-  const deltas: Array<[InstanceStatus, number]> = [];
-  if (effects.statusFrom !== undefined) deltas.push([effects.statusFrom, -1]);
-  if (effects.statusTo !== undefined) deltas.push([effects.statusTo, 1]);
-  deltas.sort((a, b) => a[0].localeCompare(b[0]));
-  for (const [status, delta] of deltas) await session.run(ADD_STATUS, [app, name, status, delta]);
-  if (effects.started || effects.completed || effects.failed || effects.activityFailed) {
-    await session.run(ADD_MINUTE, [
-      app,
-      name,
-      minuteOf(effects.started ? fact.timeMs : (state.completedAtMs ?? fact.timeMs)),
-      effects.started ? 1 : 0,
+  if (effects.statusFrom !== undefined) rollups.status(app, name, effects.statusFrom, -1);
+  if (effects.statusTo !== undefined) rollups.status(app, name, effects.statusTo, 1);
+  const endMs = state.completedAtMs ?? fact.timeMs;
+  if (effects.started) rollups.minute(app, name, fact.timeMs, [1, 0, 0, 0]);
+  if (effects.completed || effects.failed || effects.activityFailed) {
+    rollups.minute(app, name, effects.activityFailed ? fact.timeMs : endMs, [
+      0,
       effects.completed ? 1 : 0,
       effects.failed ? 1 : 0,
       effects.activityFailed ? 1 : 0,
     ]);
   }
-  if (effects.durationMs !== undefined) {
-    await session.run(ADD_DURATION, [
-      app,
-      name,
-      minuteOf(state.completedAtMs ?? fact.timeMs),
-      durationBucket(effects.durationMs),
-    ]);
-  }
+  if (effects.durationMs !== undefined) rollups.duration(app, name, endMs, effects.durationMs);
 }
 
-async function ingestWorkflow(session: SqlSession, fact: WorkflowFact) {
-  await session.lockInstance(fact.app, fact.instanceId);
+async function ingestWorkflow(session: SqlSession, rollups: Rollups, fact: WorkflowFact) {
   const rows = await session.all<InstanceRow>(SELECT_INSTANCE, [fact.app, fact.instanceId]);
   const previous = rows[0] === undefined ? undefined : stateOf(rows[0]);
   const { next, effects } = applyWorkflowFact(previous, fact);
   // A name learnt late moves the instance's count to its real name.
   if (previous !== undefined && previous.name !== next.name) {
-    await session.run(ADD_STATUS, [previous.app, previous.name, previous.status, -1]);
-    await session.run(ADD_STATUS, [next.app, next.name, previous.status, 1]);
+    rollups.status(previous.app, previous.name, previous.status, -1);
+    rollups.status(next.app, next.name, previous.status, 1);
   }
   await session.run(UPSERT_INSTANCE, [
     next.app,
@@ -152,7 +186,7 @@ async function ingestWorkflow(session: SqlSession, fact: WorkflowFact) {
     next.output,
     next.eventCount,
   ]);
-  await writeEffects(session, next, fact, effects);
+  addEffects(rollups, next, fact, effects);
   if (fact.child !== undefined) {
     await session.run(ADD_LINK, [fact.app, fact.instanceId, fact.child.app, fact.child.instanceId, fact.child.name]);
   }
@@ -162,25 +196,22 @@ async function ingestWorkflow(session: SqlSession, fact: WorkflowFact) {
   return { next, effects };
 }
 
-async function ingestActor(session: SqlSession, fact: ActorFact): Promise<void> {
-  const c = fact.counter;
-  await session.run(ADD_ACTOR, [
-    fact.app,
-    fact.actorType,
-    minuteOf(fact.timeMs),
-    c === "activations" ? 1 : 0,
-    c === "invocations" ? 1 : 0,
-    c === "reminders" ? 1 : 0,
-    c === "timers" ? 1 : 0,
-    c === "deactivations" ? 1 : 0,
-  ]);
+/** The lock key of a fact: its instance, or (actor events) the event itself. */
+function lockKey(fact: Fact): string {
+  return fact.kind === "workflow"
+    ? `w\u001f${fact.app}\u001f${fact.instanceId}`
+    : `a\u001f${fact.source}\u001f${fact.id}`;
 }
 
 /**
  * Applies facts in order inside the caller's transaction: each is first recorded in `mon_events`
  * (source + id unique), and applied only if that insert added a row, so a redelivery is a no-op.
+ * The locks of every key the batch touches are taken first, in sorted order, then the events, then
+ * the rollups (sorted): so replicas sharing a store wait for each other instead of deadlocking.
  */
 export async function ingestFacts(session: SqlSession, facts: readonly Fact[]): Promise<IngestResult> {
+  await session.lockKeys([...new Set(facts.map(lockKey))].sort());
+  const rollups = new Rollups();
   let ingested = 0;
   let duplicates = 0;
   const changed = new Map<string, { app: string; instanceId: string; status: InstanceStatus }>();
@@ -204,10 +235,10 @@ export async function ingestFacts(session: SqlSession, facts: readonly Fact[]): 
     }
     ingested++;
     if (!workflow) {
-      await ingestActor(session, fact);
+      rollups.actor(fact);
       continue;
     }
-    const { next, effects } = await ingestWorkflow(session, fact);
+    const { next, effects } = await ingestWorkflow(session, rollups, fact);
     changed.set(`${next.app}\u0000${next.instanceId}`, {
       app: next.app,
       instanceId: next.instanceId,
@@ -215,5 +246,6 @@ export async function ingestFacts(session: SqlSession, facts: readonly Fact[]): 
     });
     if (effects.failed) failed.push({ app: next.app, name: next.name });
   }
+  await rollups.write(session);
   return { ingested, duplicates, changed: [...changed.values()], failed };
 }

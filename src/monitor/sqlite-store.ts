@@ -40,7 +40,7 @@ class SqliteSession implements SqlSession {
     return Promise.resolve(this.#prepare(sql).run(...params).changes);
   }
 
-  lockInstance(): Promise<void> {
+  lockKeys(): Promise<void> {
     // One connection, one writer at a time (SqliteStore serialises its transactions).
     return Promise.resolve();
   }
