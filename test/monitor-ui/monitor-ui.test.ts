@@ -1,4 +1,4 @@
-import type { Browser, Locator, Page } from "playwright-core";
+import type { Browser, Locator, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeBrowser, launchChromium, screenshot } from "./browser.js";
 import { countsByNameAndStatus, expectedInstances, type ExpectedInstance } from "./expected.js";
@@ -80,6 +80,12 @@ describeBrowser("monitor web UI, fed through emitter → bridge → dev sidecar 
     expect(instances.length).toBeGreaterThan(PAGE_SIZE); // the scenario must need two pages
     const ids = () => attributes(page.getByTestId("instance-row"), "data-instance-id");
     const summary = page.getByTestId("list-summary");
+    const listRequests: URL[] = [];
+    const onRequest = (request: Request) => {
+      const url = new URL(request.url());
+      if (url.pathname === "/api/instances") listRequests.push(url);
+    };
+    page.on("request", onRequest);
     await page.goto(`${pipeline.url}#/instances?app=${MONITOR_TEST_APP}`);
     await summary.filter({ hasText: `Showing 1–${PAGE_SIZE} of ${instances.length} instances` }).waitFor();
     const first = await ids();
@@ -93,6 +99,10 @@ describeBrowser("monitor web UI, fed through emitter → bridge → dev sidecar 
     await summary.filter({ hasText: `Showing 1–${PAGE_SIZE} of` }).waitFor();
     expect(await ids()).toEqual(first);
     expect(await page.getByTestId("page-prev").isDisabled()).toBe(true);
+    page.off("request", onRequest);
+    // Every list request asks for one page, whatever the number of instances stored.
+    expect(listRequests.map((url) => url.searchParams.get("limit"))).toEqual(listRequests.map(() => `${PAGE_SIZE}`));
+    expect(listRequests.length).toBeGreaterThanOrEqual(3);
   });
 
   it("shows a failed instance's failure and its history as a timeline, in order", async () => {
