@@ -303,7 +303,7 @@ function overviewView(route, signal) {
 function overviewContent(aggregates, since) {
   const workflows = Array.isArray(aggregates.workflows) ? aggregates.workflows : [];
   const actors = Array.isArray(aggregates.actors) ? aggregates.actors : [];
-  const window = SINCE_PRESETS.find(([value]) => value === (since === "all" ? "" : since))?.[1] ?? since;
+  const windowLabel = SINCE_PRESETS.find(([value]) => value === (since === "all" ? "" : since))?.[1] ?? since;
   const totals = Object.fromEntries(STATUSES.map((status) => [status, 0]));
   for (const workflow of workflows) {
     for (const [status, n] of Object.entries(workflow.byStatus ?? {})) totals[status] = (totals[status] ?? 0) + n;
@@ -333,7 +333,11 @@ function overviewContent(aggregates, since) {
           h(
             "table",
             { testid: "workflows" },
-            h("caption", {}, `By current status; started, completed, failed and durations: ${window.toLowerCase()}`),
+            h(
+              "caption",
+              {},
+              `By current status; started, completed, failed and durations: ${windowLabel.toLowerCase()}`,
+            ),
             h(
               "thead",
               {},
@@ -358,7 +362,7 @@ function overviewContent(aggregates, since) {
           h(
             "table",
             { testid: "actors" },
-            h("caption", {}, `Actor events: ${window.toLowerCase()}`),
+            h("caption", {}, `Actor events: ${windowLabel.toLowerCase()}`),
             h(
               "thead",
               {},
