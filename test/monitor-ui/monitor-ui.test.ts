@@ -61,6 +61,7 @@ describeBrowser("monitor web UI, fed through emitter → bridge → dev sidecar 
 
   it("lists the failed instances only, from a click on a workflow's failed count", async () => {
     const payments = failed(instances).filter((instance) => instance.name === MARKUP.name);
+    await page.goto(pipeline.url);
     const row = page.locator(`[data-testid=workflow-row][data-name="${MARKUP.name}"]`);
     await row.getByTestId("count-FAILED").click();
     await page
