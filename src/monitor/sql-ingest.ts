@@ -158,34 +158,65 @@ function addEffects(rollups: Rollups, state: InstanceState, fact: WorkflowFact, 
   if (effects.durationMs !== undefined) rollups.duration(app, name, endMs, effects.durationMs);
 }
 
-async function ingestWorkflow(session: SqlSession, rollups: Rollups, fact: WorkflowFact) {
-  const rows = await session.all<InstanceRow>(SELECT_INSTANCE, [fact.app, fact.instanceId]);
-  const previous = rows[0] === undefined ? undefined : stateOf(rows[0]);
+/**
+ * The instances a batch touches, read once and written once: events of one instance often come
+ * several to a batch, and the row is the costly part of applying one.
+ */
+class InstanceCache {
+  readonly #states = new Map<string, InstanceState | undefined>();
+  readonly #dirty = new Set<string>();
+
+  async get(session: SqlSession, app: string, instanceId: string): Promise<InstanceState | undefined> {
+    const key = `${app}\u0000${instanceId}`;
+    if (this.#states.has(key)) return this.#states.get(key);
+    const rows = await session.all<InstanceRow>(SELECT_INSTANCE, [app, instanceId]);
+    const state = rows[0] === undefined ? undefined : stateOf(rows[0]);
+    this.#states.set(key, state);
+    return state;
+  }
+
+  set(state: InstanceState): void {
+    const key = `${state.app}\u0000${state.instanceId}`;
+    this.#states.set(key, state);
+    this.#dirty.add(key);
+  }
+
+  async write(session: SqlSession): Promise<void> {
+    for (const key of this.#dirty) {
+      const next = this.#states.get(key);
+      if (next === undefined) continue;
+      await session.run(UPSERT_INSTANCE, [
+        next.app,
+        next.instanceId,
+        next.namespace,
+        next.name,
+        next.status,
+        next.statusTimeMs,
+        next.createdAtMs,
+        next.lastUpdatedAtMs,
+        next.completedAtMs,
+        next.parentApp,
+        next.parentInstanceId,
+        next.failure?.errorType ?? null,
+        next.failure?.errorMessage ?? null,
+        next.failure?.stackTrace ?? null,
+        next.input,
+        next.output,
+        next.eventCount,
+      ]);
+    }
+  }
+}
+
+async function ingestWorkflow(session: SqlSession, cache: InstanceCache, rollups: Rollups, fact: WorkflowFact) {
+  const previous = await cache.get(session, fact.app, fact.instanceId);
   const { next, effects } = applyWorkflowFact(previous, fact);
   // A name learnt late moves the instance's count to its real name.
   if (previous !== undefined && previous.name !== next.name) {
     rollups.status(previous.app, previous.name, previous.status, -1);
     rollups.status(next.app, next.name, previous.status, 1);
   }
-  await session.run(UPSERT_INSTANCE, [
-    next.app,
-    next.instanceId,
-    next.namespace,
-    next.name,
-    next.status,
-    next.statusTimeMs,
-    next.createdAtMs,
-    next.lastUpdatedAtMs,
-    next.completedAtMs,
-    next.parentApp,
-    next.parentInstanceId,
-    next.failure?.errorType ?? null,
-    next.failure?.errorMessage ?? null,
-    next.failure?.stackTrace ?? null,
-    next.input,
-    next.output,
-    next.eventCount,
-  ]);
+  cache.set(next);
   addEffects(rollups, next, fact, effects);
   if (fact.child !== undefined) {
     await session.run(ADD_LINK, [fact.app, fact.instanceId, fact.child.app, fact.child.instanceId, fact.child.name]);
@@ -212,6 +243,7 @@ function lockKey(fact: Fact): string {
 export async function ingestFacts(session: SqlSession, facts: readonly Fact[]): Promise<IngestResult> {
   await session.lockKeys([...new Set(facts.map(lockKey))].sort());
   const rollups = new Rollups();
+  const cache = new InstanceCache();
   let ingested = 0;
   let duplicates = 0;
   const changed = new Map<string, { app: string; instanceId: string; status: InstanceStatus }>();
@@ -238,7 +270,7 @@ export async function ingestFacts(session: SqlSession, facts: readonly Fact[]): 
       rollups.actor(fact);
       continue;
     }
-    const { next, effects } = await ingestWorkflow(session, rollups, fact);
+    const { next, effects } = await ingestWorkflow(session, cache, rollups, fact);
     changed.set(`${next.app}\u0000${next.instanceId}`, {
       app: next.app,
       instanceId: next.instanceId,
@@ -246,6 +278,7 @@ export async function ingestFacts(session: SqlSession, facts: readonly Fact[]): 
     });
     if (effects.failed) failed.push({ app: next.app, name: next.name });
   }
+  await cache.write(session);
   await rollups.write(session);
   return { ingested, duplicates, changed: [...changed.values()], failed };
 }
