@@ -246,8 +246,9 @@ function latestOnly(load) {
 
 /**
  * The filter form's time window: a preset, or (with `custom`) a from/until pair sent as RFC 3339.
+ * The list's `since`/`until` select instances by their last update.
  */
-function timeRangeFields(since, until, { custom: allowCustom = true } = {}) {
+function timeRangeFields(since, until, { custom: allowCustom = true, label = "Updated" } = {}) {
   const custom =
     allowCustom && ((since !== "" && !SINCE_PRESETS.some(([value]) => value === since)) || (until ?? "") !== "");
   const select = h(
@@ -273,7 +274,7 @@ function timeRangeFields(since, until, { custom: allowCustom = true } = {}) {
     return { since: iso(from), until: iso(to) };
   };
   return {
-    fields: [field("Time", select), allowCustom ? range : null],
+    fields: [field(label, select), allowCustom ? range : null],
     select,
     read,
   };
@@ -283,7 +284,7 @@ function overviewView(route, signal) {
   // "all" stands for no bound in the route, where an empty value would mean the default window.
   const since = route.params.get("since") ?? DEFAULT_OVERVIEW_SINCE;
   // The aggregates take a window back from now, not a custom range.
-  const range = timeRangeFields(since === "all" ? "" : since, "", { custom: false });
+  const range = timeRangeFields(since === "all" ? "" : since, "", { custom: false, label: "Window" });
   range.select.addEventListener("change", () => go(hrefFor([], { since: range.select.value || "all" })));
   const body = h("div", { testid: "overview-body" }, loading());
   const element = h(
