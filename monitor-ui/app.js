@@ -508,7 +508,7 @@ function instancesView(route, signal) {
         h(
           "tr",
           {},
-          ["Status", "Instance", "Workflow", "App", "Created", "Last update", "Duration", "Events", "Failure"].map(
+          ["Status", "Instance and workflow", "App", "Created", "Last update", "Duration", "Events", "Failure"].map(
             (label) => h("th", { scope: "col" }, label),
           ),
         ),
@@ -546,7 +546,7 @@ function instancesView(route, signal) {
       ...instances.map((instance) => instanceRow(instance, changed.has(key(instance.app, instance.instanceId)))),
     );
     if (instances.length === 0) {
-      tbody.append(h("tr", {}, h("td", { colspan: 9, class: "muted", testid: "no-instances" }, "No instances match.")));
+      tbody.append(h("tr", {}, h("td", { colspan: 8, class: "muted", testid: "no-instances" }, "No instances match.")));
     }
     // The page's offset is known when it was reached from the first page (previous[0] is its cursor "").
     const offset = cursor === "" || previous.length > 0 ? previous.length * PAGE_SIZE : undefined;
@@ -591,12 +591,17 @@ function instanceRow(instance, changed) {
       dataset: { app: instance.app, instanceId: instance.instanceId, status: instance.status },
     },
     h("td", {}, statusBadge(instance.status)),
+    // The workflow's name sits under the id, which leaves the failure column room on a laptop screen.
     h(
       "td",
-      { class: "mono nowrap" },
-      h("a", { href: instanceHref(instance.app, instance.instanceId), testid: "instance-link" }, instance.instanceId),
+      {},
+      h(
+        "a",
+        { href: instanceHref(instance.app, instance.instanceId), class: "mono nowrap", testid: "instance-link" },
+        instance.instanceId,
+      ),
+      h("div", { class: "muted small", testid: "instance-name" }, instance.name),
     ),
-    h("td", {}, instance.name),
     h("td", { class: "nowrap" }, instance.app),
     h("td", { class: "nowrap" }, timeElement(instance.createdAt, shortFormat)),
     h("td", { class: "nowrap" }, timeElement(instance.lastUpdatedAt, shortFormat)),
