@@ -29,6 +29,7 @@ export function schemaStatements(dialect: SqlDialect): string[] {
     `CREATE INDEX IF NOT EXISTS mon_instances_created ON mon_instances (created_ms, app, instance_id)`,
     `CREATE INDEX IF NOT EXISTS mon_instances_status ON mon_instances (status, created_ms, app, instance_id)`,
     `CREATE INDEX IF NOT EXISTS mon_instances_name ON mon_instances (name, created_ms, app, instance_id)`,
+    `CREATE INDEX IF NOT EXISTS mon_instances_name_status ON mon_instances (name, status, created_ms, app, instance_id)`,
     `CREATE INDEX IF NOT EXISTS mon_instances_completed ON mon_instances (completed_ms)`,
     `CREATE TABLE IF NOT EXISTS mon_links (
       parent_app TEXT NOT NULL, parent_id TEXT NOT NULL, child_app TEXT NOT NULL, child_id TEXT NOT NULL,
