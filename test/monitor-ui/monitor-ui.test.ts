@@ -48,12 +48,16 @@ describeBrowser("monitor web UI, fed through emitter → bridge → dev sidecar 
       const byStatus = new Map<string, number>();
       for (const chip of await row.locator('[data-testid^="count-"]').all()) {
         const status = (await chip.getAttribute("data-testid"))?.slice("count-".length) ?? "";
-        byStatus.set(status, Number(await chip.getAttribute("data-count")));
+        const count = await chip.getAttribute("data-count");
+        expect(await chip.textContent()).toMatch(new RegExp(` ${count}$`)); // the number a person reads
+        byStatus.set(status, Number(count));
       }
       shown.set((await row.getAttribute("data-name")) ?? "", byStatus);
     }
     expect(shown).toEqual(countsByNameAndStatus(instances));
-    expect(Number(await page.getByTestId("total-FAILED").getAttribute("data-count"))).toBe(failed(instances).length);
+    const failedTotal = page.getByTestId("total-FAILED");
+    expect(Number(await failedTotal.getAttribute("data-count"))).toBe(failed(instances).length);
+    expect(await failedTotal.locator(".card-count").textContent()).toBe(String(failed(instances).length));
     const actorTypes = new Set(initial.flatMap((event) => (event.facts.actor ? [event.facts.actor.type] : [])));
     expect(new Set(await attributes(page.getByTestId("actor-row"), "data-actor-type"))).toEqual(actorTypes);
     screenshots.push(await screenshot(page, "overview"));
