@@ -41,7 +41,8 @@ export function* syntheticFacts(instances: number, eventsPerInstance: number, en
     const name = NAMES[n % NAMES.length] as string;
     const start = endMs - spanMs + Math.floor((n / instances) * (spanMs - 60_000));
     const facts: Fact[] = [];
-    const end: InstanceStatus | undefined = n % 10 === 0 ? "FAILED" : n % 10 < 8 ? "COMPLETED" : undefined;
+    // 10 % failed (odd n, so every name has some), 70 % completed, 20 % still running.
+    const end: InstanceStatus | undefined = n % 10 === 3 ? "FAILED" : n % 10 < 8 ? "COMPLETED" : undefined;
     for (let e = 0; e < eventsPerInstance; e++) {
       const first = e === 0;
       const last = e === eventsPerInstance - 1 && end !== undefined;

@@ -53,7 +53,19 @@ export class IngestQueue {
         for (const item of batch) item.resolve();
         this.#onCommit(result);
       } catch (error) {
-        for (const item of batch) item.reject(error);
+        if (batch.length === 1) {
+          batch[0]?.reject(error);
+          continue;
+        }
+        // One event the store refuses must not hold back the others: apply them one by one.
+        for (const item of batch) {
+          try {
+            this.#onCommit(await this.#store.ingest([item.fact]));
+            item.resolve();
+          } catch (single) {
+            item.reject(single);
+          }
+        }
       }
     }
     this.#writing = undefined;

@@ -9,6 +9,8 @@ export class MonitorMetrics {
   ingested = 0;
   duplicates = 0;
   batches = 0;
+  /** Requests on the event route: one event each, or daprd's bulk deliveries. */
+  readonly deliveries = { single: 0, bulk: 0 };
   readonly dropped = new Map<DropReason, number>();
   /** Workflows that reached FAILED through this process, by app and name. */
   readonly failed = new Map<string, { app: string; name: string; count: number }>();
@@ -58,6 +60,10 @@ export class MonitorMetrics {
       "Deliveries refused: not from the bridge, not a workflow or actor event, or without the app API token.",
       [...this.dropped].map(([reason, n]) => [labels({ reason }), n]),
     );
+    metric("dapr_monitor_deliveries_total", "counter", "Requests daprd made on the event route, by kind.", [
+      [labels({ kind: "single" }), this.deliveries.single],
+      [labels({ kind: "bulk" }), this.deliveries.bulk],
+    ]);
     metric("dapr_monitor_ingest_queue_depth", "gauge", "Events waiting for the next store transaction.", [
       ["", queueDepth],
     ]);

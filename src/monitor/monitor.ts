@@ -9,6 +9,7 @@ import { MonitorMetrics } from "./monitor-metrics.js";
 import { isPostgresUrl, resolveMonitorOptions, type MonitorOptions, type ResolvedMonitorOptions } from "./options.js";
 import { openPostgresStore } from "./postgres-store.js";
 import { handle } from "./routes.js";
+import { PRUNE_BATCH } from "./sql-queries.js";
 import { openSqliteStore } from "./sqlite-store.js";
 import { DEFAULT_UI_DIR } from "./static-ui.js";
 import type { MonitorStore } from "./store.js";
@@ -54,6 +55,11 @@ export class Monitor {
     let dropped = 0;
     for (const n of metrics.dropped.values()) dropped += n;
     return { ingested: metrics.ingested, duplicates: metrics.duplicates, dropped };
+  }
+
+  /** Requests daprd made on the event route: single events, and bulk deliveries. */
+  deliveries(): { single: number; bulk: number } {
+    return { ...this.#metrics.deliveries };
   }
 
   /** The store, once started. */
@@ -110,13 +116,21 @@ export class Monitor {
     return { url, port: bound };
   }
 
-  /** Runs retention once now: prunes terminal instances completed before now − retention. */
+  /**
+   * Runs retention now: prunes terminal instances completed before now − retention, in passes of
+   * {@link PRUNE_BATCH} (one transaction each, so ingest goes on between them).
+   */
   prune(nowMs = Date.now()): Promise<{ instances: number }> {
     const run = async () => {
       try {
-        const result = await this.store.prune(nowMs - this.options.retentionMs);
-        if (result.instances > 0) this.#logger.info(result, "monitor retention pruned terminal instances");
-        return result;
+        let instances = 0;
+        for (;;) {
+          const pass = await this.store.prune(nowMs - this.options.retentionMs);
+          instances += pass.instances;
+          if (pass.instances < PRUNE_BATCH || this.#status !== "running") break;
+        }
+        if (instances > 0) this.#logger.info({ instances }, "monitor retention pruned terminal instances");
+        return { instances };
       } catch (error) {
         this.#logger.error({ err: BridgeError.from(error) }, "monitor retention failed; it runs again next interval");
         return { instances: 0 };

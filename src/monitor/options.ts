@@ -12,6 +12,14 @@ export interface MonitorSubscription {
   readonly rawPayload: boolean;
 }
 
+/** Dapr's bulk subscribe: daprd posts up to `maxMessagesCount` events in one request. */
+export interface MonitorBulkSubscribe {
+  /** Most events in one delivery. @default 100 */
+  readonly maxMessagesCount: number;
+  /** Longest daprd waits to fill a delivery, ms. @default 40 */
+  readonly maxAwaitDurationMs: number;
+}
+
 /** Options of the monitor. */
 export interface MonitorOptions {
   /** Where the HTTP server listens (Dapr app port, API, UI, metrics), `HOST:PORT`. @default "127.0.0.1:8181" */
@@ -22,6 +30,11 @@ export interface MonitorOptions {
   readonly subscriptions?: readonly MonitorSubscription[];
   /** The route daprd posts events to. @default "/events" */
   readonly route?: string;
+  /**
+   * Ask daprd for bulk delivery (many events per request: fewer requests, larger batches). The
+   * route takes single and bulk deliveries either way. @default undefined (one event per request)
+   */
+  readonly bulkSubscribe?: MonitorBulkSubscribe;
   /** Terminal instances completed longer ago than this are pruned, ms; `Infinity` keeps them. @default 7 days */
   readonly retentionMs?: number;
   /** How often retention runs, ms. @default 60000 */
@@ -42,8 +55,9 @@ export interface MonitorOptions {
 }
 
 /** {@link MonitorOptions} with every default applied. */
-export type ResolvedMonitorOptions = Required<Omit<MonitorOptions, "appApiToken">> & {
+export type ResolvedMonitorOptions = Required<Omit<MonitorOptions, "appApiToken" | "bulkSubscribe">> & {
   readonly appApiToken: string | undefined;
+  readonly bulkSubscribe: MonitorBulkSubscribe | undefined;
 };
 
 const DAY_MS = 86_400_000;
@@ -100,11 +114,17 @@ export function resolveMonitorOptions(options: MonitorOptions, defaultUiDir: str
   }
   const retentionMs = options.retentionMs ?? 7 * DAY_MS;
   positive("--retention", retentionMs, 60_000, 'use a duration of at least 1m, or "forever"');
+  const bulk = options.bulkSubscribe;
+  if (bulk !== undefined) {
+    positive("bulkSubscribe.maxMessagesCount", bulk.maxMessagesCount, 1, "use at least 1 (100 is Dapr's default)");
+    positive("bulkSubscribe.maxAwaitDurationMs", bulk.maxAwaitDurationMs, 0, "use 0 or more ms");
+  }
   return {
     listen,
     db,
     subscriptions,
     route,
+    bulkSubscribe: bulk,
     retentionMs,
     pruneIntervalMs: positive("pruneIntervalMs", options.pruneIntervalMs ?? 60_000, 100, "use at least 100 ms"),
     stuckAfterMs: positive("--stuck-after", options.stuckAfterMs ?? 3_600_000, 1_000, "use a duration of at least 1s"),

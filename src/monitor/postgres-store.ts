@@ -1,7 +1,7 @@
 import pg from "pg";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Fact } from "./facts.js";
-import { ingestFacts, type SqlSession, type SqlValue } from "./sql-ingest.js";
+import { ingestFacts, runPlan, type SqlSession, type SqlValue } from "./sql-ingest.js";
 import * as queries from "./sql-queries.js";
 import { schemaStatements } from "./sql-schema.js";
 import type { ListQuery, MonitorStore } from "./store.js";
@@ -95,7 +95,7 @@ class PostgresStore implements MonitorStore {
   }
 
   ingest(facts: readonly Fact[]) {
-    return this.transaction((session) => ingestFacts(session, facts));
+    return this.transaction((session) => runPlan(session, ingestFacts(facts)));
   }
 
   listInstances(query: ListQuery) {

@@ -4,6 +4,7 @@ import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Logger } from "../observability/logger.js";
 import { BadRequest, encodeCursor, parseListQuery, parseTimeParam } from "./api-params.js";
 import type { ChangeStream } from "./change-stream.js";
+import type { Delivery } from "../consumer/delivery.js";
 import { decodeBody } from "./decode-body.js";
 import { factOf } from "./facts.js";
 import type { IngestQueue } from "./ingest-queue.js";
@@ -56,43 +57,91 @@ function authorised(context: RouteContext, request: IncomingMessage): boolean {
 /** `GET /dapr/subscribe`: the programmatic subscriptions (daprd asks at start). */
 function subscriptions(context: RouteContext): unknown[] {
   const { route } = context.options;
+  const bulk = context.options.bulkSubscribe;
   return context.options.subscriptions.map((s) => ({
     pubsubname: s.pubsub,
     topic: s.topic,
     route,
     ...(s.rawPayload ? { metadata: { rawPayload: "true" } } : {}),
+    ...(bulk === undefined ? {} : { bulkSubscribe: { enabled: true, ...bulk } }),
   }));
 }
 
-/** The event route: decode, dedupe and apply; answer daprd SUCCESS, DROP or RETRY. */
-async function deliver(context: RouteContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const body = await readBody(request);
+type Status = "SUCCESS" | "RETRY" | "DROP";
+
+/** Decodes, dedupes and applies one event; what daprd is told about it. */
+async function ingestOne(context: RouteContext, decode: () => Delivery, size: number): Promise<Status> {
   let fact;
   try {
-    fact = factOf(decodeBody(body), Date.now());
+    fact = factOf(decode(), Date.now());
   } catch (error) {
     context.metrics.drop("undecodable");
     context.logger.warn(
-      { err: BridgeError.from(error), bytes: body.length },
+      { err: BridgeError.from(error), bytes: size },
       "dropping a delivery that is not a CloudEvent from the bridge",
     );
     // Retrying cannot help: daprd dead-letters a DROP where the subscription has a dead-letter topic.
-    return json(response, 200, { status: "DROP" });
+    return "DROP";
   }
   if (fact === undefined) {
     context.metrics.drop("not_an_event");
-    return json(response, 200, { status: "SUCCESS" });
+    return "SUCCESS";
   }
   try {
     await context.queue.add(fact);
+    return "SUCCESS";
   } catch (error) {
     context.logger.error(
       { err: BridgeError.from(error) },
       "the monitor could not store an event; asking daprd to retry",
     );
-    return json(response, 200, { status: "RETRY" });
+    return "RETRY";
   }
-  json(response, 200, { status: "SUCCESS" });
+}
+
+/**
+ * The entries of a bulk delivery (dapr/dapr `pkg/runtime/subscription/bulksubscription.go`): a
+ * JSON object with `entries` of `{entryId, event, contentType, metadata}`, where `event` is the
+ * message base64-encoded (raw subscription) or the CloudEvent object. Undefined for a single event.
+ */
+function bulkEntries(body: Buffer): Array<{ entryId: string; event: unknown }> | undefined {
+  if (body[0] !== 0x7b || !body.includes('"entries"')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  const entries = (parsed as { entries?: unknown }).entries;
+  if (!Array.isArray(entries) || (parsed as { specversion?: unknown }).specversion !== undefined) return undefined;
+  return entries.map((entry: unknown) => {
+    const item = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+    const entryId = item["entryId"];
+    return { entryId: typeof entryId === "string" ? entryId : "", event: item["event"] };
+  });
+}
+
+function decodeEntry(event: unknown): Delivery {
+  if (typeof event === "string") return decodeBody(Buffer.from(event, "base64"));
+  if (typeof event === "object" && event !== null) return decodeBody(Buffer.from(JSON.stringify(event)));
+  return decodeBody(new Uint8Array());
+}
+
+/** The event route: single deliveries answer `{status}`, bulk deliveries `{statuses:[{entryId,status}]}`. */
+async function deliver(context: RouteContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const body = await readBody(request);
+  const entries = bulkEntries(body);
+  context.metrics.deliveries[entries === undefined ? "single" : "bulk"] += 1;
+  if (entries === undefined) {
+    return json(response, 200, { status: await ingestOne(context, () => decodeBody(body), body.length) });
+  }
+  const statuses = await Promise.all(
+    entries.map(async ({ entryId, event }) => ({
+      entryId,
+      status: await ingestOne(context, () => decodeEntry(event), 0),
+    })),
+  );
+  json(response, 200, { statuses });
 }
 
 function decodeSegment(segment: string): string {

@@ -18,6 +18,42 @@ export interface SqlSession {
   lockKeys(keys: readonly string[]): Promise<void>;
 }
 
+/** One statement a {@link SqlPlan} asks its driver to run; the driver resumes the plan with the result. */
+export type SqlOp =
+  | { readonly kind: "all"; readonly sql: string; readonly params: readonly SqlValue[] }
+  | { readonly kind: "run"; readonly sql: string; readonly params: readonly SqlValue[] }
+  | { readonly kind: "lock"; readonly keys: readonly string[] };
+
+/**
+ * The ingest logic as a coroutine over statements: SQLite runs it synchronously in one transaction
+ * (no promise per statement), PostgreSQL awaits each statement. One logic, two drivers.
+ */
+export type SqlPlan<T> = Generator<SqlOp, T, unknown>;
+
+function* all<T>(sql: string, params: readonly SqlValue[]): Generator<SqlOp, T[], unknown> {
+  return (yield { kind: "all", sql, params }) as T[];
+}
+
+function* run(sql: string, params: readonly SqlValue[]): Generator<SqlOp, number, unknown> {
+  return (yield { kind: "run", sql, params }) as number;
+}
+
+/** Runs a plan with a session, awaiting each statement. */
+export async function runPlan<T>(session: SqlSession, plan: SqlPlan<T>): Promise<T> {
+  let step = plan.next();
+  while (step.done !== true) {
+    const op = step.value;
+    const result =
+      op.kind === "lock"
+        ? await session.lockKeys(op.keys)
+        : op.kind === "all"
+          ? await session.all(op.sql, op.params)
+          : await session.run(op.sql, op.params);
+    step = plan.next(result);
+  }
+  return step.value;
+}
+
 /** A `mon_instances` row. */
 export interface InstanceRow {
   app: string;
@@ -132,11 +168,11 @@ class Rollups {
     this.#add("4", ADD_ACTOR, [fact.app, fact.actorType, minuteOf(fact.timeMs)], counts);
   }
 
-  async write(session: SqlSession): Promise<void> {
+  *write(): SqlPlan<void> {
     const ids = [...this.#rows.keys()].sort();
     for (const id of ids) {
       const row = this.#rows.get(id);
-      if (row !== undefined) await session.run(row.sql, [...row.key, ...row.values]);
+      if (row !== undefined) yield* run(row.sql, [...row.key, ...row.values]);
     }
   }
 }
@@ -166,10 +202,10 @@ class InstanceCache {
   readonly #states = new Map<string, InstanceState | undefined>();
   readonly #dirty = new Set<string>();
 
-  async get(session: SqlSession, app: string, instanceId: string): Promise<InstanceState | undefined> {
+  *get(app: string, instanceId: string): SqlPlan<InstanceState | undefined> {
     const key = `${app}\u0000${instanceId}`;
     if (this.#states.has(key)) return this.#states.get(key);
-    const rows = await session.all<InstanceRow>(SELECT_INSTANCE, [app, instanceId]);
+    const rows = yield* all<InstanceRow>(SELECT_INSTANCE, [app, instanceId]);
     const state = rows[0] === undefined ? undefined : stateOf(rows[0]);
     this.#states.set(key, state);
     return state;
@@ -181,11 +217,11 @@ class InstanceCache {
     this.#dirty.add(key);
   }
 
-  async write(session: SqlSession): Promise<void> {
+  *write(): SqlPlan<void> {
     for (const key of this.#dirty) {
       const next = this.#states.get(key);
       if (next === undefined) continue;
-      await session.run(UPSERT_INSTANCE, [
+      yield* run(UPSERT_INSTANCE, [
         next.app,
         next.instanceId,
         next.namespace,
@@ -208,8 +244,12 @@ class InstanceCache {
   }
 }
 
-async function ingestWorkflow(session: SqlSession, cache: InstanceCache, rollups: Rollups, fact: WorkflowFact) {
-  const previous = await cache.get(session, fact.app, fact.instanceId);
+function* ingestWorkflow(
+  cache: InstanceCache,
+  rollups: Rollups,
+  fact: WorkflowFact,
+): SqlPlan<{ next: InstanceState; effects: Effects }> {
+  const previous = yield* cache.get(fact.app, fact.instanceId);
   const { next, effects } = applyWorkflowFact(previous, fact);
   // A name learnt late moves the instance's count to its real name.
   if (previous !== undefined && previous.name !== next.name) {
@@ -219,10 +259,10 @@ async function ingestWorkflow(session: SqlSession, cache: InstanceCache, rollups
   cache.set(next);
   addEffects(rollups, next, fact, effects);
   if (fact.child !== undefined) {
-    await session.run(ADD_LINK, [fact.app, fact.instanceId, fact.child.app, fact.child.instanceId, fact.child.name]);
+    yield* run(ADD_LINK, [fact.app, fact.instanceId, fact.child.app, fact.child.instanceId, fact.child.name]);
   }
   if (fact.parent !== undefined && previous?.parentInstanceId == null) {
-    await session.run(ADD_LINK, [fact.parent.app, fact.parent.instanceId, fact.app, fact.instanceId, next.name]);
+    yield* run(ADD_LINK, [fact.parent.app, fact.parent.instanceId, fact.app, fact.instanceId, next.name]);
   }
   return { next, effects };
 }
@@ -240,8 +280,8 @@ function lockKey(fact: Fact): string {
  * The locks of every key the batch touches are taken first, in sorted order, then the events, then
  * the rollups (sorted): so replicas sharing a store wait for each other instead of deadlocking.
  */
-export async function ingestFacts(session: SqlSession, facts: readonly Fact[]): Promise<IngestResult> {
-  await session.lockKeys([...new Set(facts.map(lockKey))].sort());
+export function* ingestFacts(facts: readonly Fact[]): SqlPlan<IngestResult> {
+  yield { kind: "lock", keys: [...new Set(facts.map(lockKey))].sort() };
   const rollups = new Rollups();
   const cache = new InstanceCache();
   let ingested = 0;
@@ -250,7 +290,7 @@ export async function ingestFacts(session: SqlSession, facts: readonly Fact[]): 
   const failed: Array<{ app: string; name: string }> = [];
   for (const fact of facts) {
     const workflow = fact.kind === "workflow";
-    const inserted = await session.run(INSERT_EVENT, [
+    const inserted = yield* run(INSERT_EVENT, [
       fact.source,
       fact.id,
       fact.app,
@@ -270,7 +310,7 @@ export async function ingestFacts(session: SqlSession, facts: readonly Fact[]): 
       rollups.actor(fact);
       continue;
     }
-    const { next, effects } = await ingestWorkflow(session, cache, rollups, fact);
+    const { next, effects } = yield* ingestWorkflow(cache, rollups, fact);
     changed.set(`${next.app}\u0000${next.instanceId}`, {
       app: next.app,
       instanceId: next.instanceId,
@@ -278,7 +318,7 @@ export async function ingestFacts(session: SqlSession, facts: readonly Fact[]): 
     });
     if (effects.failed) failed.push({ app: next.app, name: next.name });
   }
-  await cache.write(session);
-  await rollups.write(session);
+  yield* cache.write();
+  yield* rollups.write();
   return { ingested, duplicates, changed: [...changed.values()], failed };
 }

@@ -257,39 +257,47 @@ export async function stuckCounts(
 }
 
 const TERMINAL = [...TERMINAL_STATUSES];
-const PRUNABLE = `SELECT app, instance_id FROM mon_instances
-  WHERE status IN (${placeholders(TERMINAL.length)}) AND completed_ms < ?`;
+
+/** Most instances one retention pass deletes: one transaction stays short, the next pass goes on. */
+export const PRUNE_BATCH = 2000;
 
 /**
- * Deletes terminal instances completed before `beforeMs`, their history and links (inside the
- * caller's transaction), keeps the status counts in step, and drops older rollups and actor keys.
+ * Deletes up to {@link PRUNE_BATCH} terminal instances completed before `beforeMs` (inside the
+ * caller's transaction), with their history and links, keeps the status counts in step, and drops
+ * older rollups and actor event keys. Every statement reads an index: a pass with nothing due is
+ * cheap however large the store.
  */
 export async function prune(db: SqlReader, beforeMs: number): Promise<{ instances: number }> {
-  const params = [...TERMINAL, beforeMs];
-  const gone = await db.all<{ app: string; name: string; status: string; n: number }>(
-    `SELECT app, name, status, COUNT(*) AS n FROM mon_instances
-     WHERE status IN (${placeholders(TERMINAL.length)}) AND completed_ms < ? GROUP BY app, name, status`,
-    params,
+  const due = await db.all<{ app: string; instance_id: string; name: string; status: string }>(
+    `SELECT app, instance_id, name, status FROM mon_instances
+     WHERE completed_ms < ? AND status IN (${placeholders(TERMINAL.length)}) LIMIT ${PRUNE_BATCH}`,
+    [beforeMs, ...TERMINAL],
   );
-  for (const row of gone) {
+  const counts = new Map<string, { app: string; name: string; status: string; n: number }>();
+  for (const row of due) {
+    await db.run(`DELETE FROM mon_events WHERE app = ? AND instance_id = ?`, [row.app, row.instance_id]);
+    await db.run(`DELETE FROM mon_links WHERE parent_app = ? AND parent_id = ?`, [row.app, row.instance_id]);
+    await db.run(`DELETE FROM mon_instances WHERE app = ? AND instance_id = ?`, [row.app, row.instance_id]);
+    const key = `${row.app}\u0000${row.name}\u0000${row.status}`;
+    const entry = counts.get(key) ?? { app: row.app, name: row.name, status: row.status, n: 0 };
+    entry.n++;
+    counts.set(key, entry);
+  }
+  for (const entry of [...counts.values()].sort((a, b) =>
+    `${a.app}\u0000${a.name}\u0000${a.status}`.localeCompare(`${b.app}\u0000${b.name}\u0000${b.status}`),
+  )) {
     await db.run(`UPDATE mon_status_counts SET n = n - ? WHERE app = ? AND name = ? AND status = ?`, [
-      Number(row.n),
-      row.app,
-      row.name,
-      row.status,
+      entry.n,
+      entry.app,
+      entry.name,
+      entry.status,
     ]);
   }
-  await db.run(`DELETE FROM mon_events WHERE (app, instance_id) IN (${PRUNABLE})`, params);
-  await db.run(`DELETE FROM mon_links WHERE (parent_app, parent_id) IN (${PRUNABLE})`, params);
-  const instances = await db.run(
-    `DELETE FROM mon_instances WHERE status IN (${placeholders(TERMINAL.length)}) AND completed_ms < ?`,
-    params,
-  );
   await db.run(`DELETE FROM mon_events WHERE instance_id IS NULL AND time_ms < ?`, [beforeMs]);
   const minute = Math.floor(beforeMs / 60_000);
   for (const table of ["mon_workflow_minutes", "mon_durations", "mon_actor_minutes"]) {
     await db.run(`DELETE FROM ${table} WHERE minute < ?`, [minute]);
   }
   await db.run(`DELETE FROM mon_status_counts WHERE n <= 0`);
-  return { instances };
+  return { instances: due.length };
 }

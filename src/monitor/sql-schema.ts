@@ -21,6 +21,8 @@ export function schemaStatements(dialect: SqlDialect): string[] {
       type TEXT NOT NULL, time_ms BIGINT NOT NULL, time TEXT NOT NULL, summary TEXT, data TEXT,
       UNIQUE (source, id))`,
     `CREATE INDEX IF NOT EXISTS mon_events_instance ON mon_events (app, instance_id, time_ms, seq)`,
+    // Retention drops actor event keys by age without scanning the workflow events.
+    `CREATE INDEX IF NOT EXISTS mon_events_actor_time ON mon_events (time_ms) WHERE instance_id IS NULL`,
     `CREATE TABLE IF NOT EXISTS mon_instances (
       app TEXT NOT NULL, instance_id TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
       status TEXT NOT NULL, status_time_ms BIGINT NOT NULL, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
@@ -30,6 +32,7 @@ export function schemaStatements(dialect: SqlDialect): string[] {
     `CREATE INDEX IF NOT EXISTS mon_instances_status ON mon_instances (status, created_ms, app, instance_id)`,
     `CREATE INDEX IF NOT EXISTS mon_instances_name ON mon_instances (name, created_ms, app, instance_id)`,
     `CREATE INDEX IF NOT EXISTS mon_instances_name_status ON mon_instances (name, status, created_ms, app, instance_id)`,
+    `CREATE INDEX IF NOT EXISTS mon_instances_status_updated ON mon_instances (status, updated_ms)`,
     `CREATE INDEX IF NOT EXISTS mon_instances_completed ON mon_instances (completed_ms)`,
     `CREATE TABLE IF NOT EXISTS mon_links (
       parent_app TEXT NOT NULL, parent_id TEXT NOT NULL, child_app TEXT NOT NULL, child_id TEXT NOT NULL,

@@ -3,7 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { BridgeError, ErrorCode } from "../errors/bridge-error.js";
 import type { Fact } from "./facts.js";
-import { ingestFacts, type SqlSession, type SqlValue } from "./sql-ingest.js";
+import { ingestFacts, type SqlPlan, type SqlSession, type SqlValue } from "./sql-ingest.js";
 import * as queries from "./sql-queries.js";
 import { schemaStatements } from "./sql-schema.js";
 import type { MonitorStore } from "./store.js";
@@ -44,6 +44,22 @@ class SqliteSession implements SqlSession {
     // One connection, one writer at a time (SqliteStore serialises its transactions).
     return Promise.resolve();
   }
+
+  /** Runs a plan synchronously: no promise per statement on the ingest path. */
+  runSync<T>(plan: SqlPlan<T>): T {
+    let step = plan.next();
+    while (step.done !== true) {
+      const op = step.value;
+      const result =
+        op.kind === "lock"
+          ? undefined
+          : op.kind === "all"
+            ? this.#prepare(op.sql).all(...op.params)
+            : this.#prepare(op.sql).run(...op.params).changes;
+      step = plan.next(result);
+    }
+    return step.value;
+  }
 }
 
 /**
@@ -80,7 +96,7 @@ class SqliteStore implements MonitorStore {
   }
 
   ingest(facts: readonly Fact[]) {
-    return this.#transaction((session) => ingestFacts(session, facts));
+    return this.#transaction(() => Promise.resolve(this.#session.runSync(ingestFacts(facts))));
   }
 
   listInstances(query: Parameters<MonitorStore["listInstances"]>[0]) {

@@ -136,7 +136,10 @@ export interface MonitorStore {
   statusCounts(): Promise<WorkflowCount[]>;
   /** Instances PENDING, RUNNING or SUSPENDED created before `createdBeforeMs`, by app and name. */
   stuckCounts(createdBeforeMs: number): Promise<Array<{ app: string; name: string; count: number }>>;
-  /** Deletes terminal instances completed before `beforeMs` with their history, and older rollups. */
+  /**
+   * Deletes terminal instances completed before `beforeMs` with their history (at most
+   * `PRUNE_BATCH` per call: call again while it returns that many), and older rollups.
+   */
   prune(beforeMs: number): Promise<{ instances: number }>;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Monitor } from "../../src/monitor/monitor.js";
 import { parsePrometheusText } from "../../src/observability/prometheus-text.js";
-import { actorEvent, daprBody, wf, type TestEvent } from "./events.js";
+import { actorEvent, cloudEvent, daprBody, wf, type TestEvent } from "./events.js";
 
 const NOW = Date.now();
 let monitor: Monitor;
@@ -83,6 +83,38 @@ describe("the monitor's HTTP API", () => {
     expect(history.body.events[2]?.summary).toBe("failed: CardDeclined: card declined");
     expect((await get<{ error: string }>("/api/instances/orders/nope")).status).toBe(404);
     expect((await get<{ error: string }>("/api/instances/orders/nope/history")).status).toBe(404);
+  });
+
+  it("takes daprd's bulk deliveries: base64 raw messages and CloudEvent objects, a status per entry", async () => {
+    const raw = Buffer.from(cloudEvent(wf.started("b1", "bulk-1", NOW - 2000))).toString("base64");
+    const structured = JSON.parse(
+      Buffer.from(cloudEvent(wf.completed("b2", "bulk-1", NOW - 1000), "json")).toString(),
+    ) as Record<string, unknown>;
+    const response = await fetch(`${url}/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        id: "bulk-request",
+        type: "com.dapr.event.sent.bulk",
+        topic: "dapr-events",
+        pubsubname: "pubsub",
+        metadata: {},
+        entries: [
+          { entryId: "e-1", event: raw, contentType: "application/octet-stream", metadata: {} },
+          { entryId: "e-2", event: structured, contentType: "application/cloudevents+json", metadata: {} },
+          { entryId: "e-3", event: "bm90IGFuIGV2ZW50", contentType: "application/octet-stream", metadata: {} },
+        ],
+      }),
+    });
+    expect(await response.json()).toEqual({
+      statuses: [
+        { entryId: "e-1", status: "SUCCESS" },
+        { entryId: "e-2", status: "SUCCESS" },
+        { entryId: "e-3", status: "DROP" },
+      ],
+    });
+    const detail = await get<{ instance: { status: string; eventCount: number } }>("/api/instances/orders/bulk-1");
+    expect(detail.body.instance).toMatchObject({ status: "COMPLETED", eventCount: 2 });
   });
 
   it("pages newest first with an opaque cursor", async () => {

@@ -60,13 +60,27 @@ export interface FeedOptions {
   readonly perStream: number;
   /** `EventRequest.time` of the first event: the same value gives the same events. */
   readonly startTimeMs: number;
+  /**
+   * Monitor replicas, each behind a daprd of its own with one app id (one consumer group), all on
+   * `db`. More than one needs `real-daprd` and a shared store. @default 1
+   */
+  readonly replicas?: number;
+  /** The monitors' store. @default ":memory:" */
+  readonly db?: string;
+  /** Subscribe with Dapr's bulk subscribe (the dev sidecar delivers one by one regardless). @default false */
+  readonly bulk?: boolean;
 }
 
 /** What a feed produced. */
 export interface FeedResult {
   readonly sent: number;
   readonly snapshot: MonitorSnapshot;
+  /** Summed over the replicas. */
   readonly stats: { ingested: number; duplicates: number; dropped: number };
+  /** Events each replica applied. */
+  readonly perReplica: readonly number[];
+  /** Requests on the event route, over the replicas. */
+  readonly deliveries: { single: number; bulk: number };
 }
 
 /**
@@ -77,16 +91,22 @@ export interface FeedResult {
 export async function feedMonitor(options: FeedOptions): Promise<FeedResult> {
   const cleanups: Array<() => Promise<void> | void> = [];
   try {
-    const monitor = new Monitor({
-      listen: "127.0.0.1:0",
-      db: ":memory:",
-      subscriptions: [{ pubsub: "pubsub", topic: "dapr-events", rawPayload: options.format === "protobuf" }],
-      retentionMs: Number.POSITIVE_INFINITY,
-    });
-    const { url, port } = await monitor.start();
-    cleanups.push(() => monitor.close());
+    const monitors: Array<{ monitor: Monitor; url: string; port: number }> = [];
+    for (let i = 0; i < (options.replicas ?? 1); i++) {
+      const monitor = new Monitor({
+        listen: "127.0.0.1:0",
+        db: options.db ?? ":memory:",
+        subscriptions: [{ pubsub: "pubsub", topic: "dapr-events", rawPayload: options.format === "protobuf" }],
+        retentionMs: Number.POSITIVE_INFINITY,
+        ...(options.bulk === true ? { bulkSubscribe: { maxMessagesCount: 50, maxAwaitDurationMs: 20 } } : {}),
+      });
+      monitors.push({ monitor, ...(await monitor.start()) });
+      cleanups.push(() => monitor.close());
+    }
+    const { url } = monitors[0] as { url: string };
     let endpoint: string;
     if (options.kind === "dev-sidecar") {
+      if (monitors.length > 1) throw new Error("the dev sidecar delivers to one app");
       const sidecar = new DevSidecar({ listen: "127.0.0.1:0", appUrl: url });
       endpoint = (await sidecar.start()).address;
       cleanups.push(() => sidecar.close());
@@ -101,13 +121,16 @@ export async function feedMonitor(options: FeedOptions): Promise<FeedResult> {
         resourcesPath: resources.dir,
       });
       cleanups.push(() => publisher.stop());
-      const subscriber = await startDaprd({
-        line: "1.18",
-        appId: "dapr-event-bridge-monitor",
-        resourcesPath: resources.dir,
-        appPort: port,
-      });
-      cleanups.push(() => subscriber.stop());
+      for (const { port } of monitors) {
+        // One app id for every replica: daprd's Redis consumer group, so each event reaches one of them.
+        const subscriber = await startDaprd({
+          line: "1.18",
+          appId: "dapr-event-bridge-monitor",
+          resourcesPath: resources.dir,
+          appPort: port,
+        });
+        cleanups.push(() => subscriber.stop());
+      }
       endpoint = publisher.grpcAddress;
     }
     const spool = tempDir("monitor-feed-spool-");
@@ -126,12 +149,28 @@ export async function feedMonitor(options: FeedOptions): Promise<FeedResult> {
       sequence: { startTimeMs: options.startTimeMs },
     });
     if (!result.acknowledged) throw new Error(`the emitter's streams were not acknowledged: ${result.error?.message}`);
-    await waitUntil(
-      () => monitor.stats().ingested >= result.sent,
-      90_000,
-      `the monitor to apply ${result.sent} events`,
-    );
-    return { sent: result.sent, snapshot: await snapshot(url), stats: monitor.stats() };
+    const applied = (): number => monitors.reduce((sum, { monitor }) => sum + monitor.stats().ingested, 0);
+    await waitUntil(() => applied() >= result.sent, 90_000, `the monitor to apply ${result.sent} events`);
+    const stats = { ingested: 0, duplicates: 0, dropped: 0 };
+    for (const { monitor } of monitors) {
+      const one = monitor.stats();
+      stats.ingested += one.ingested;
+      stats.duplicates += one.duplicates;
+      stats.dropped += one.dropped;
+    }
+    return {
+      sent: result.sent,
+      snapshot: await snapshot(url),
+      stats,
+      perReplica: monitors.map(({ monitor }) => monitor.stats().ingested),
+      deliveries: monitors.reduce(
+        (sum, { monitor }) => {
+          const one = monitor.deliveries();
+          return { single: sum.single + one.single, bulk: sum.bulk + one.bulk };
+        },
+        { single: 0, bulk: 0 },
+      ),
+    };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }

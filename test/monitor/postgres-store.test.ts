@@ -1,47 +1,13 @@
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { openPostgresStore } from "../../src/monitor/postgres-store.js";
 import type { MonitorStore } from "../../src/monitor/store.js";
 import { fact, shuffled, storeContract } from "./store-contract.js";
 import { wf, type TestEvent } from "./events.js";
+import { dropSchemas, freshSchemaUrl, postgresMissing } from "./postgres.js";
 
-/**
- * The PostgreSQL on this machine (127.0.0.1:5432, trust auth, database `test`); MONITOR_TEST_PG
- * overrides it. Each store gets a schema of its own, dropped after the run.
- */
-const BASE = process.env["MONITOR_TEST_PG"] ?? "postgres://root@127.0.0.1:5432/test";
-const RUN = `mon_test_${process.pid}_${randomBytes(3).toString("hex")}`;
-const schemas: string[] = [];
+const missing = await postgresMissing();
 
-async function available(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: BASE });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const missing = await available();
-
-function schemaUrl(): string {
-  const schema = `${RUN}_${schemas.length}`;
-  schemas.push(schema);
-  return `${BASE}?schema=${schema}`;
-}
-
-afterAll(async () => {
-  if (missing !== undefined) return;
-  const client = new pg.Client({ connectionString: BASE });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
-});
+afterAll(dropSchemas);
 
 // Skipped without a server, except under CI=true, where it must run.
 const suite = missing === undefined || process.env["CI"] === "true" ? describe : describe.skip;
@@ -51,10 +17,10 @@ suite("the monitor's PostgreSQL store", () => {
     expect(missing).toBeUndefined();
   });
 
-  storeContract(() => openPostgresStore({ url: schemaUrl() }));
+  storeContract(() => openPostgresStore({ url: freshSchemaUrl() }));
 
   it("lets two replicas share one store: concurrent, interleaved and duplicated deliveries apply once", async () => {
-    const url = schemaUrl();
+    const url = freshSchemaUrl();
     const [a, b] = await Promise.all([openPostgresStore({ url }), openPostgresStore({ url })]);
     const replicas: MonitorStore[] = [a, b];
     try {

@@ -13,6 +13,7 @@ export interface MonitorFlags {
   readonly subscribe?: readonly string[];
   readonly subscribeJson?: readonly string[];
   readonly route?: string;
+  readonly bulk?: boolean;
   readonly retention?: string;
   readonly stuckAfter?: string;
   readonly uiDir?: string;
@@ -52,6 +53,7 @@ export function monitorOptionsFromFlags(flags: MonitorFlags): MonitorOptions {
     ...(flags.db === undefined ? {} : { db: flags.db }),
     ...(subscriptions.length === 0 ? {} : { subscriptions }),
     ...(flags.route === undefined ? {} : { route: flags.route }),
+    ...(flags.bulk === true ? { bulkSubscribe: { maxMessagesCount: 100, maxAwaitDurationMs: 40 } } : {}),
     ...(flags.retention === undefined
       ? {}
       : {
@@ -81,6 +83,7 @@ export function monitorCommand(): Command {
     )
     .option("--subscribe-json <pubsub/topic>", "subscribe to the bridge's json format; repeatable", collect)
     .option("--route <path>", "the path daprd posts events to", "/events")
+    .option("--bulk", "ask daprd for bulk delivery (up to 100 events per request)", false)
     .option("--retention <duration>", 'prune terminal instances completed longer ago ("forever" keeps them)', "168h")
     .option("--stuck-after <duration>", "instances in flight longer than this count as stuck in /metrics", "1h")
     .option("--ui-dir <dir>", "serve the web UI from this folder instead of the package's monitor-ui/")
