@@ -13,11 +13,13 @@
 import { Command } from "commander";
 import { mkdtempSync, rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { Agent, request as httpRequest } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { exitWith } from "../../src/cli/exit.js";
 import { decodeBody } from "../../src/monitor/decode-body.js";
 import { factOf, type Fact } from "../../src/monitor/facts.js";
+import { Monitor } from "../../src/monitor/monitor.js";
 import { openSqliteStore } from "../../src/monitor/sqlite-store.js";
 import type { MonitorStore } from "../../src/monitor/store.js";
 import { daprBodies, syntheticFacts } from "./fill.js";
@@ -61,6 +63,54 @@ async function ingestRate(bodies: readonly Buffer[], dir: string): Promise<Inges
   const storeOnly = facts.length / ((performance.now() - started) / 1000);
   await store.close();
   return { full, fullPerCpuSecond, storeOnly };
+}
+
+/**
+ * Through the HTTP route, as daprd delivers: `concurrency` requests in flight (node:http, keep-alive),
+ * each one body (single) or `bulk` bodies as one bulk delivery. The client runs in this process too,
+ * so it shares the CPU with the monitor: a floor, not a ceiling.
+ */
+async function httpRate(bodies: readonly Buffer[], dir: string, bulk: number, concurrency: number): Promise<number> {
+  const monitor = new Monitor({ listen: "127.0.0.1:0", db: path.join(dir, `http-${bulk}.sqlite`) });
+  const { port } = await monitor.start();
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const post = (body: Buffer): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const request = httpRequest(
+        { host: "127.0.0.1", port, path: "/events", method: "POST", agent, headers: { "content-length": body.length } },
+        (response) => {
+          response.resume();
+          response.once("end", resolve);
+        },
+      );
+      request.once("error", reject);
+      request.end(body);
+    });
+  const requests: Buffer[] = [];
+  if (bulk === 1) requests.push(...bodies);
+  else {
+    for (let i = 0; i < bodies.length; i += bulk) {
+      const entries = bodies.slice(i, i + bulk).map((body, n) => ({
+        entryId: String(n),
+        event: (JSON.parse(body.toString("utf8")) as { data_base64: string }).data_base64,
+        contentType: "application/octet-stream",
+        metadata: {},
+      }));
+      requests.push(
+        Buffer.from(JSON.stringify({ id: String(i), topic: "dapr-events", pubsubname: "pubsub", entries })),
+      );
+    }
+  }
+  const started = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let body = requests[next++]; body !== undefined; body = requests[next++]) await post(body);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const rate = monitor.stats().ingested / ((performance.now() - started) / 1000);
+  agent.destroy();
+  await monitor.close();
+  return rate;
 }
 
 async function fill(store: MonitorStore, instances: number, perInstance: number, endMs: number): Promise<number> {
@@ -141,6 +191,13 @@ async function main(flags: {
       `ingest (decode + project + SQLite, batches of ${BATCH}): ${Math.round(ingest.full)} events/s ` +
         `(${Math.round(ingest.fullPerCpuSecond)} per CPU second); store only: ${Math.round(ingest.storeOnly)} events/s; ` +
         `load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores\n`,
+    );
+    const httpBodies = bodies.slice(0, 50_000);
+    const httpSingle = await httpRate(httpBodies, dir, 1, 32);
+    const httpBulk = await httpRate(httpBodies, dir, 100, 4);
+    process.stdout.write(
+      `through the HTTP route (client in this process): ${Math.round(httpSingle)} events/s one per request (32 in flight); ` +
+        `${Math.round(httpBulk)} events/s in bulk deliveries of 100 (4 in flight)\n`,
     );
     const instances = Number(flags.instances);
     const perInstance = Number(flags.eventsPerInstance);

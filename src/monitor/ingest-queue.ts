@@ -44,9 +44,10 @@ export class IngestQueue {
   }
 
   async #drain(): Promise<void> {
-    // Let the deliveries of this tick join the first batch.
-    await Promise.resolve();
     while (this.#pending.length > 0) {
+      // Yield to the event loop first: the requests whose bytes have arrived are parsed and join
+      // this batch. (A SQLite commit is synchronous, so without this every batch would be one event.)
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = this.#pending.splice(0, this.#maxBatch);
       try {
         const result = await this.#store.ingest(batch.map((item) => item.fact));
