@@ -43,6 +43,27 @@ export default tseslint.config(
     },
   },
   {
+    // The monitor's web UI: plain browser JavaScript, served as it is (no build, no type-check).
+    files: ["monitor-ui/**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: "module",
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        history: "readonly",
+        location: "readonly",
+        fetch: "readonly",
+        EventSource: "readonly",
+        AbortController: "readonly",
+        FormData: "readonly",
+        URLSearchParams: "readonly",
+        setTimeout: "readonly",
+      },
+    },
+  },
+  {
     files: ["eslint.config.js", "vitest.config.ts", "eslint-rules/**/*.js"],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, "no-restricted-syntax": "off" },
