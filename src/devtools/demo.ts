@@ -155,7 +155,10 @@ interface PublishTarget {
   close(): Promise<void>;
 }
 
-/** Waits until the monitor has applied `count` events (or 30 s), prints what it holds, and returns it. */
+/**
+ * Waits until the monitor has applied `count` events, or until it has applied nothing new for
+ * 30 s (a large demo takes longer than that in all), prints what it holds, and returns it.
+ */
 async function monitorSummary(
   monitor: Monitor,
   url: string,
@@ -163,9 +166,12 @@ async function monitorSummary(
   out: (line: string) => void,
   signal?: AbortSignal,
 ): Promise<{ url: string; ingested: number; instances: number }> {
-  const deadline = Date.now() + 30_000;
+  let seen = monitor.stats().ingested;
+  let deadline = Date.now() + 30_000;
   while (monitor.stats().ingested < count && Date.now() < deadline && signal?.aborted !== true) {
     await new Promise<void>((resolve) => setTimeout(resolve, 50));
+    const now = monitor.stats().ingested;
+    if (now > seen) [seen, deadline] = [now, Date.now() + 30_000];
   }
   const { ingested } = monitor.stats();
   const counts = await monitor.store.statusCounts();

@@ -221,16 +221,24 @@ export class SubscriberDelivery {
 
   async #post(route: string, body: Buffer, metadata: Record<string, string>): Promise<"success" | "retry" | "drop"> {
     let response: Response;
+    if (this.#closing.signal.aborted) throw new BridgeError(ErrorCode.Aborted, "closed");
+    // A signal of its own per request: fetch leaves a listener on the signal it is given until
+    // the response is collected, so one shared signal gathers thousands of them.
+    const request = new AbortController();
+    const abort = (): void => request.abort();
+    this.#closing.signal.addEventListener("abort", abort, { once: true });
     try {
       response = await fetch(new URL(route, this.#options.appUrl), {
         method: "POST",
         headers: this.#headers({ ...metadata, "content-type": "application/cloudevents+json" }),
         body,
-        signal: this.#closing.signal,
+        signal: request.signal,
       });
     } catch (error) {
       if (this.#closing.signal.aborted) throw new BridgeError(ErrorCode.Aborted, "closed", { cause: error });
       return "retry";
+    } finally {
+      this.#closing.signal.removeEventListener("abort", abort);
     }
     if (response.status === 404) return "drop";
     if (response.status < 200 || response.status > 299) return "retry";
