@@ -19,7 +19,7 @@ FROM node:20-slim
 ENV NODE_ENV=production
 # Cap the V8 heap: the bridge holds a bounded window; without a cap V8 grows the old space
 # before collecting, which shows as RSS (see docs/performance.md).
-ENV NODE_OPTIONS=--max-old-space-size=128
+ENV NODE_OPTIONS=--max-old-space-size=192
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
