@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,20 @@ const root = path.basename(path.dirname(here)) === "dist" ? path.resolve(here, "
 
 /** The compiled CLI (`dist/src/cli/main.js`). */
 export const BRIDGE_CLI = path.join(root, "dist/src/cli/main.js");
+/**
+ * The node flags of the command's own first line (`#!/usr/bin/env -S node <flags>`): what running
+ * the command gives the bridge, which a run with flags of its own (a profile) must keep.
+ */
+export function commandNodeFlags(): string[] {
+  const first = readFileSync(BRIDGE_CLI, "utf8").split("\n", 1)[0] ?? "";
+  const words = first
+    .replace(/^#!\s*/, "")
+    .split(/\s+/)
+    .filter(Boolean);
+  const node = words.indexOf("node");
+  return node === -1 ? [] : words.slice(node + 1);
+}
+
 /** The compiled baseline sink child entry (`dist/bench/sink-child.js`), built by `bench/tsconfig.json`. */
 export const SINK_CHILD = path.join(root, "dist/bench/sink-child.js");
 
@@ -158,8 +172,6 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
   if (!existsSync(BRIDGE_CLI))
     throw new BridgeError(ErrorCode.InvalidConfig, `${BRIDGE_CLI} is missing: run \`npm run build\` first`);
   const args = [
-    ...(options.nodeArgs ?? []),
-    BRIDGE_CLI,
     "run",
     "--listen",
     "127.0.0.1:0",
@@ -175,7 +187,17 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     options.spoolDir,
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // Without node flags of its own the bridge is started as the README says: the command itself
+  // (what npm's bin link runs), whose first line gives node its flags. With flags (a profile), node
+  // is started with the command's flags and those.
+  const nodeArgs = options.nodeArgs ?? [];
+  if (nodeArgs.length === 0) chmodSync(BRIDGE_CLI, 0o755);
+  const child =
+    nodeArgs.length === 0
+      ? spawn(BRIDGE_CLI, args, { stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(process.execPath, [...commandNodeFlags(), ...nodeArgs, BRIDGE_CLI, ...args], {
+          stdio: ["ignore", "pipe", "pipe"],
+        });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const tail: string[] = [];
   const address = await new Promise<string>((resolve, reject) => {

@@ -1,4 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-old-space-size=192
+// The command caps V8's heap itself (the line above): without a cap V8 grows its heap with the
+// allocation rate before it collects; 192 MB keeps an outage's backlog under 200 MB RSS and still
+// serves a sink under attack (docs/performance.md, Memory). A node flag given on the command line,
+// `node --max-old-space-size=N <this file>`, chooses another cap; NODE_OPTIONS cannot override it.
 import { Command } from "commander";
 import { configCommand } from "./commands/config.js";
 import { deadLettersCommand } from "./commands/dead-letters.js";
