@@ -4,7 +4,7 @@ import type { Fact } from "./facts.js";
 import { ingestFacts, runPlan, type SqlSession, type SqlValue } from "./sql-ingest.js";
 import * as queries from "./sql-queries.js";
 import { schemaStatements } from "./sql-schema.js";
-import type { ListQuery, MonitorStore } from "./store.js";
+import type { MonitorStore } from "./store.js";
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -65,14 +65,13 @@ class PgSession implements SqlSession {
  * serialised by an advisory lock, rollups are additive upserts, and a transaction PostgreSQL aborts
  * to break a deadlock is retried.
  */
-class PostgresStore implements MonitorStore {
+class PostgresStore extends queries.SqlStoreReads implements MonitorStore {
   readonly kind = "postgres";
   readonly #pool: pg.Pool;
-  readonly #reader: PgSession;
 
   constructor(pool: pg.Pool) {
+    super(new PgSession(pool));
     this.#pool = pool;
-    this.#reader = new PgSession(pool);
   }
 
   async transaction<T>(body: (session: SqlSession) => Promise<T>): Promise<T> {
@@ -96,30 +95,6 @@ class PostgresStore implements MonitorStore {
 
   ingest(facts: readonly Fact[]) {
     return this.transaction((session) => runPlan(session, ingestFacts(facts)));
-  }
-
-  listInstances(query: ListQuery) {
-    return queries.listInstances(this.#reader, query);
-  }
-
-  getInstance(app: string, instanceId: string) {
-    return queries.getInstance(this.#reader, app, instanceId);
-  }
-
-  history(app: string, instanceId: string) {
-    return queries.history(this.#reader, app, instanceId);
-  }
-
-  aggregates(sinceMs: number | undefined, nowMs: number) {
-    return queries.aggregates(this.#reader, sinceMs, nowMs);
-  }
-
-  statusCounts() {
-    return queries.statusCounts(this.#reader);
-  }
-
-  stuckCounts(createdBeforeMs: number) {
-    return queries.stuckCounts(this.#reader, createdBeforeMs);
   }
 
   prune(beforeMs: number) {

@@ -9,6 +9,7 @@ import type {
   InstancePage,
   InstanceSummary,
   ListQuery,
+  MonitorStore,
   WorkflowAggregate,
   WorkflowCount,
 } from "./store.js";
@@ -300,4 +301,46 @@ export async function prune(db: SqlReader, beforeMs: number): Promise<{ instance
   }
   await db.run(`DELETE FROM mon_status_counts WHERE n <= 0`);
   return { instances: due.length };
+}
+
+/** The queries of a {@link MonitorStore}: the same for every SQL store. */
+type StoreReads = Pick<
+  MonitorStore,
+  "listInstances" | "getInstance" | "history" | "aggregates" | "statusCounts" | "stuckCounts"
+>;
+
+/**
+ * The read side of a SQL store: the queries above over the store's reader. Each store adds its
+ * writes (ingest, prune, close): those differ in how they take transactions and locks.
+ */
+export abstract class SqlStoreReads implements StoreReads {
+  readonly #reader: SqlReader;
+
+  protected constructor(reader: SqlReader) {
+    this.#reader = reader;
+  }
+
+  listInstances(query: ListQuery): Promise<InstancePage> {
+    return listInstances(this.#reader, query);
+  }
+
+  getInstance(app: string, instanceId: string): Promise<InstanceDetail | undefined> {
+    return getInstance(this.#reader, app, instanceId);
+  }
+
+  history(app: string, instanceId: string): Promise<HistoryEvent[] | undefined> {
+    return history(this.#reader, app, instanceId);
+  }
+
+  aggregates(sinceMs: number | undefined, nowMs: number): Promise<Aggregates> {
+    return aggregates(this.#reader, sinceMs, nowMs);
+  }
+
+  statusCounts(): Promise<WorkflowCount[]> {
+    return statusCounts(this.#reader);
+  }
+
+  stuckCounts(createdBeforeMs: number): ReturnType<MonitorStore["stuckCounts"]> {
+    return stuckCounts(this.#reader, createdBeforeMs);
+  }
 }

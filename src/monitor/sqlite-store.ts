@@ -66,15 +66,17 @@ class SqliteSession implements SqlSession {
  * The embedded store: one SQLite file in WAL mode, so one command runs the monitor. Writes are
  * serialised in this process (one transaction at a time); reads run beside them.
  */
-class SqliteStore implements MonitorStore {
+class SqliteStore extends queries.SqlStoreReads implements MonitorStore {
   readonly kind = "sqlite";
   readonly #db: Database.Database;
   readonly #session: SqliteSession;
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(db: Database.Database) {
+    const session = new SqliteSession(db);
+    super(session);
     this.#db = db;
-    this.#session = new SqliteSession(db);
+    this.#session = session;
   }
 
   /** Runs `body` in one transaction, after the transactions queued before it. */
@@ -97,30 +99,6 @@ class SqliteStore implements MonitorStore {
 
   ingest(facts: readonly Fact[]) {
     return this.#transaction(() => Promise.resolve(this.#session.runSync(ingestFacts(facts))));
-  }
-
-  listInstances(query: Parameters<MonitorStore["listInstances"]>[0]) {
-    return queries.listInstances(this.#session, query);
-  }
-
-  getInstance(app: string, instanceId: string) {
-    return queries.getInstance(this.#session, app, instanceId);
-  }
-
-  history(app: string, instanceId: string) {
-    return queries.history(this.#session, app, instanceId);
-  }
-
-  aggregates(sinceMs: number | undefined, nowMs: number) {
-    return queries.aggregates(this.#session, sinceMs, nowMs);
-  }
-
-  statusCounts() {
-    return queries.statusCounts(this.#session);
-  }
-
-  stuckCounts(createdBeforeMs: number) {
-    return queries.stuckCounts(this.#session, createdBeforeMs);
   }
 
   prune(beforeMs: number) {
