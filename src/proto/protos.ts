@@ -104,9 +104,18 @@ const LENGTH_DELIMITED = 2;
  * @throws Error when the type has no such field.
  */
 export function fieldTag(typeName: string, fieldName: string): number {
-  const field = bridgeType(typeName).fields[fieldName];
+  return typeFieldTag(bridgeType(typeName), fieldName);
+}
+
+/**
+ * {@link fieldTag} for a field of any loaded message type (Dapr's runtime API included).
+ *
+ * @throws Error when the type has no such field.
+ */
+export function typeFieldTag(type: protobuf.Type, fieldName: string): number {
+  const field = type.fields[fieldName];
   if (field === undefined)
-    throw new Error(`${typeName} has no field ${fieldName} in proto/; the wire code needs updating`);
+    throw new Error(`${type.fullName} has no field ${fieldName} in its .proto; the wire code needs updating`);
   field.resolve();
   const basic = (protobuf.types.basic as Readonly<Record<string, number | undefined>>)[field.type];
   const scalar = field.resolvedType instanceof protobuf.Enum ? 0 : basic;

@@ -1,3 +1,4 @@
+import { daprRuntimeProtos, typeFieldTag } from "../proto/protos.js";
 import { delimitedSize, PbWriter, utf8Size } from "../proto/wire/writer.js";
 
 /** One entry of a `BulkPublishRequest`. */
@@ -19,15 +20,39 @@ export interface BulkPublishRequest {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-// Tags of dapr.proto.runtime.v1.BulkPublishRequest, BulkPublishRequestEntry and their map
-// entries (field number << 3 | 2, length-delimited); the two messages number alike.
-const TAG_PUBSUB_NAME = 10;
-const TAG_TOPIC = 18;
-const TAG_ENTRIES = 26;
-const TAG_ENTRY_ID = 10;
-const TAG_EVENT = 18;
-const TAG_CONTENT_TYPE = 26;
-const TAG_METADATA = 34;
+/** Tags of `BulkPublishRequest` and `BulkPublishRequestEntry`, from Dapr's own descriptors. */
+interface BulkTags {
+  readonly pubsubName: number;
+  readonly topic: number;
+  readonly entries: number;
+  readonly requestMetadata: number;
+  readonly entryId: number;
+  readonly event: number;
+  readonly contentType: number;
+  readonly entryMetadata: number;
+}
+
+let bulkTags: BulkTags | undefined;
+
+/** Read on the first encode, not at import: commands that never publish do not load Dapr's protos. */
+function tags(): BulkTags {
+  if (bulkTags !== undefined) return bulkTags;
+  const request = daprRuntimeProtos().lookupType("dapr.proto.runtime.v1.BulkPublishRequest");
+  const entry = daprRuntimeProtos().lookupType("dapr.proto.runtime.v1.BulkPublishRequestEntry");
+  bulkTags = {
+    pubsubName: typeFieldTag(request, "pubsub_name"),
+    topic: typeFieldTag(request, "topic"),
+    entries: typeFieldTag(request, "entries"),
+    requestMetadata: typeFieldTag(request, "metadata"),
+    entryId: typeFieldTag(entry, "entry_id"),
+    event: typeFieldTag(entry, "event"),
+    contentType: typeFieldTag(entry, "content_type"),
+    entryMetadata: typeFieldTag(entry, "metadata"),
+  };
+  return bulkTags;
+}
+
+// A map entry is a message whose key is field 1 and value field 2, by the protobuf spec.
 const TAG_MAP_KEY = 10;
 const TAG_MAP_VALUE = 18;
 
@@ -39,12 +64,12 @@ function mapSize(map: Readonly<Record<string, string>>): number {
 }
 
 /** Writes a `map<string, string>` field in key order (the lengths are measured again: maps here hold a few short strings). */
-function writeMap(writer: PbWriter, map: Readonly<Record<string, string>>): void {
+function writeMap(writer: PbWriter, tag: number, map: Readonly<Record<string, string>>): void {
   for (const key in map) {
     const value = map[key] ?? "";
     const keyLength = utf8Size(key);
     const valueLength = utf8Size(value);
-    writer.uint32(TAG_METADATA).uint32(delimitedSize(keyLength) + delimitedSize(valueLength));
+    writer.uint32(tag).uint32(delimitedSize(keyLength) + delimitedSize(valueLength));
     writer.uint32(TAG_MAP_KEY).string(key, keyLength);
     writer.uint32(TAG_MAP_VALUE).string(value, valueLength);
   }
@@ -75,15 +100,16 @@ export function encodeBulkPublishRequest(request: BulkPublishRequest): Buffer {
   }
   size += mapSize(request.metadata);
   writer.alloc(size);
-  writer.uint32(TAG_PUBSUB_NAME).string(request.pubsub_name, writer.takeLength());
-  writer.uint32(TAG_TOPIC).string(request.topic, writer.takeLength());
+  const tag = tags();
+  writer.uint32(tag.pubsubName).string(request.pubsub_name, writer.takeLength());
+  writer.uint32(tag.topic).string(request.topic, writer.takeLength());
   for (const entry of request.entries) {
-    writer.uint32(TAG_ENTRIES).uint32(writer.takeLength());
-    writer.uint32(TAG_ENTRY_ID).string(entry.entry_id, writer.takeLength());
-    writer.uint32(TAG_EVENT).bytes(entry.event);
-    writer.uint32(TAG_CONTENT_TYPE).string(entry.content_type, writer.takeLength());
-    writeMap(writer, entry.metadata);
+    writer.uint32(tag.entries).uint32(writer.takeLength());
+    writer.uint32(tag.entryId).string(entry.entry_id, writer.takeLength());
+    writer.uint32(tag.event).bytes(entry.event);
+    writer.uint32(tag.contentType).string(entry.content_type, writer.takeLength());
+    writeMap(writer, tag.entryMetadata, entry.metadata);
   }
-  writeMap(writer, request.metadata);
+  writeMap(writer, tag.requestMetadata, request.metadata);
   return writer.finish();
 }
